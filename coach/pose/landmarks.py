@@ -1,0 +1,81 @@
+"""The 33-landmark body layout (BlazePose / MediaPipe order), named once for the whole project.
+
+Index order matches MediaPipe's pose landmarker output, so arrays of shape (..., 33, k) can be indexed with
+`Landmark.LEFT_KNEE` directly. "Left" and "right" are the athlete's own sides, not the image's.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+
+class Landmark(IntEnum):
+    NOSE = 0
+    LEFT_EYE_INNER = 1
+    LEFT_EYE = 2
+    LEFT_EYE_OUTER = 3
+    RIGHT_EYE_INNER = 4
+    RIGHT_EYE = 5
+    RIGHT_EYE_OUTER = 6
+    LEFT_EAR = 7
+    RIGHT_EAR = 8
+    MOUTH_LEFT = 9
+    MOUTH_RIGHT = 10
+    LEFT_SHOULDER = 11
+    RIGHT_SHOULDER = 12
+    LEFT_ELBOW = 13
+    RIGHT_ELBOW = 14
+    LEFT_WRIST = 15
+    RIGHT_WRIST = 16
+    LEFT_PINKY = 17
+    RIGHT_PINKY = 18
+    LEFT_INDEX = 19
+    RIGHT_INDEX = 20
+    LEFT_THUMB = 21
+    RIGHT_THUMB = 22
+    LEFT_HIP = 23
+    RIGHT_HIP = 24
+    LEFT_KNEE = 25
+    RIGHT_KNEE = 26
+    LEFT_ANKLE = 27
+    RIGHT_ANKLE = 28
+    LEFT_HEEL = 29
+    RIGHT_HEEL = 30
+    LEFT_FOOT_INDEX = 31
+    RIGHT_FOOT_INDEX = 32
+
+
+NUM_LANDMARKS = 33
+
+# Bones drawn as the skeleton and used for body-size normalisation.
+CONNECTIONS: tuple[tuple[Landmark, Landmark], ...] = (
+    (Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER),
+    (Landmark.LEFT_HIP, Landmark.RIGHT_HIP),
+    (Landmark.LEFT_SHOULDER, Landmark.LEFT_HIP),
+    (Landmark.RIGHT_SHOULDER, Landmark.RIGHT_HIP),
+    (Landmark.LEFT_SHOULDER, Landmark.LEFT_ELBOW),
+    (Landmark.LEFT_ELBOW, Landmark.LEFT_WRIST),
+    (Landmark.RIGHT_SHOULDER, Landmark.RIGHT_ELBOW),
+    (Landmark.RIGHT_ELBOW, Landmark.RIGHT_WRIST),
+    (Landmark.LEFT_HIP, Landmark.LEFT_KNEE),
+    (Landmark.LEFT_KNEE, Landmark.LEFT_ANKLE),
+    (Landmark.RIGHT_HIP, Landmark.RIGHT_KNEE),
+    (Landmark.RIGHT_KNEE, Landmark.RIGHT_ANKLE),
+    (Landmark.LEFT_ANKLE, Landmark.LEFT_HEEL),
+    (Landmark.LEFT_HEEL, Landmark.LEFT_FOOT_INDEX),
+    (Landmark.LEFT_ANKLE, Landmark.LEFT_FOOT_INDEX),
+    (Landmark.RIGHT_ANKLE, Landmark.RIGHT_HEEL),
+    (Landmark.RIGHT_HEEL, Landmark.RIGHT_FOOT_INDEX),
+    (Landmark.RIGHT_ANKLE, Landmark.RIGHT_FOOT_INDEX),
+    (Landmark.NOSE, Landmark.LEFT_EYE),
+    (Landmark.NOSE, Landmark.RIGHT_EYE),
+    (Landmark.LEFT_EYE, Landmark.LEFT_EAR),
+    (Landmark.RIGHT_EYE, Landmark.RIGHT_EAR),
+)
+
+# Index permutation that swaps every left landmark with its right twin (used for mirrored images and
+# for repairing left/right swaps in side views).
+MIRROR_PERMUTATION: tuple[int, ...] = tuple(
+    Landmark[n.replace("LEFT", "\0").replace("RIGHT", "LEFT").replace("\0", "RIGHT")].value
+    for n in Landmark.__members__
+)
