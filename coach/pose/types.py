@@ -54,3 +54,17 @@ class Pose:
             np.full((NUM_LANDMARKS, 5), np.nan, dtype=np.float32),
             np.full((NUM_LANDMARKS, 3), np.nan, dtype=np.float32),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class PoseSample:
+    """One element of the stream the rep and gait engines consume, identical live and offline.
+
+    `pose` is the smoothed pose (visibility-gated landmarks are NaN) or None when nobody is in view; `t` is
+    the frame's media timestamp in seconds (never a wall clock), so replaying a recording gives the same
+    events as the live run.
+    """
+
+    t: float
+    frame_index: int
+    pose: Pose | None
