@@ -1,0 +1,59 @@
+"""The JSON document `coach analyze --json` prints (schema 1). Keys are stable: later features fill values.
+
+    {"schema": 1, "video": str, "fps": float, "frames": int, "frames_with_pose": int,
+     "exercise": str | null, "view": "front" | "side" | "oblique" | "unknown",
+     "reps": int | null, "partial_reps": int | null, "rep_events": [...],
+     "rules": {"checked": [...], "skipped": [...]} | null, "gait": {...} | null,
+     "timing": {"wall_s": float, "pose_ms_per_frame": float, "decode_ms_per_frame": float,
+                "rest_ms_per_frame": float, "lanes": int},
+     "pose_model": str, "app_version": str}
+
+`reps` is null when no rep exercise was analysed; `gait` is null when no gait activity was analysed. One
+`rep_events` entry per rep (full or partial): index, start/bottom/end times and frames, partial flag,
+metrics and faults (see `coach.reps.analyze`). `gait` is documented in `coach.gait.analyze`.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import Any
+
+from coach import __version__
+from coach.analysis.offline import ClipAnalysis
+
+SCHEMA_VERSION = 1
+
+
+def build_report(analysis: ClipAnalysis, *, pose_model: Path) -> dict[str, Any]:
+    """The schema-1 document for one analysed clip (plain JSON types only)."""
+    t = analysis.timing
+    reps = analysis.reps.to_json() if analysis.reps is not None else None
+    return {
+        "schema": SCHEMA_VERSION,
+        "video": str(analysis.video),
+        "fps": _num(analysis.fps),
+        "frames": analysis.frames,
+        "frames_with_pose": analysis.frames_with_pose,
+        "exercise": analysis.exercise,
+        "view": analysis.view.value,
+        "reps": reps["reps"] if reps else None,
+        "partial_reps": reps["partial_reps"] if reps else None,
+        "rep_events": reps["rep_events"] if reps else [],
+        "rules": {"checked": reps["checked_rules"], "skipped": reps["skipped_rules"]} if reps else None,
+        "gait": analysis.gait.to_json() if analysis.gait is not None else None,
+        "timing": {
+            "wall_s": round(t.wall_s, 3),
+            "pose_ms_per_frame": round(t.pose_ms_per_frame, 2),
+            "decode_ms_per_frame": round(t.decode_ms_per_frame, 2),
+            "rest_ms_per_frame": round(t.rest_ms_per_frame, 3),
+            "lanes": t.lanes,
+        },
+        "pose_model": str(pose_model),
+        "app_version": __version__,
+    }
+
+
+def _num(x: float) -> float | None:
+    """JSON has no NaN: a missing number is null."""
+    return None if not math.isfinite(x) else round(float(x), 4)

@@ -1,0 +1,47 @@
+"""The `coach` command: argument parsing and dispatch. Each sub-command lives in its own module."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from coach import __version__
+from coach.cli import analyze_cmd, app_cmd, models_cmd
+from coach.errors import CoachError
+
+log = logging.getLogger("coach")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="coach",
+        description="Real-time webcam coach. Without a sub-command, opens the desktop app.",
+    )
+    parser.add_argument("--version", action="version", version=f"coach {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)")
+    sub = parser.add_subparsers(title="sub-commands", metavar="COMMAND")
+    app_cmd.add_parser(sub)
+    analyze_cmd.add_parser(sub)
+    models_cmd.add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    logging.basicConfig(
+        level=[logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)],
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    func = getattr(args, "func", None) or app_cmd.run
+    try:
+        return int(func(args) or 0)
+    except CoachError as exc:
+        print(f"coach: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("coach: interrupted", file=sys.stderr)
+        return 130
