@@ -15,7 +15,8 @@ from pathlib import Path
 import numpy as np
 
 from coach.activities import GAIT_ACTIVITIES, REP_EXERCISES
-from coach.analysis.pose_lanes import PoseRun, run_pose
+from coach.analysis import pose_cache
+from coach.analysis.pose_lanes import LaneTiming, PoseRun, run_pose
 from coach.analysis.track import PoseTrack
 from coach.gait.analyze import GaitAnalysis, analyze_gait
 from coach.kinematics.angles import angles_from_landmarks, angles_from_world
@@ -70,14 +71,25 @@ def analyze_video(
     time_scale: float = 1.0,
     runner_height_m: float | None = None,
     on_progress: Callable[[int], None] | None = None,
+    pose_cache_dir: Path | None = None,
 ) -> ClipAnalysis:
     """Analyse every frame of `video` (nothing is dropped). `exercise=None` means not (yet) known.
 
     `time_scale` is how many times slower than real time the footage plays (slow motion, gait only);
-    `runner_height_m` lets the gait engine report vertical oscillation in centimetres.
+    `runner_height_m` lets the gait engine report vertical oscillation in centimetres. With
+    `pose_cache_dir`, raw poses are read from / written to that cache (see `pose_cache`).
     """
     t0 = time.perf_counter()
-    run: PoseRun = run_pose(video, model_path, lanes=lanes, on_progress=on_progress)
+    cached = pose_cache.load_track(pose_cache_dir, video, model_path) if pose_cache_dir else None
+    if cached is not None:
+        track, fps = cached
+        run = PoseRun(track=track, fps=fps, timing=LaneTiming(len(track), 0.0, 0.0), lanes=0)
+        if on_progress is not None:
+            on_progress(len(track))
+    else:
+        run = run_pose(video, model_path, lanes=lanes, on_progress=on_progress)
+        if pose_cache_dir is not None:
+            pose_cache.save_track(pose_cache_dir, video, model_path, run.track, run.fps)
     t1 = time.perf_counter()
     raw = run.track
     lm, world = smooth_track(raw.media_ts, raw.landmarks, raw.world)

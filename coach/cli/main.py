@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from coach import __version__
-from coach.cli import analyze_cmd, app_cmd, models_cmd
+from coach.cli import analyze_cmd, app_cmd, eval_cmd, models_cmd
 from coach.errors import CoachError
 
 log = logging.getLogger("coach")
@@ -25,6 +25,7 @@ def build_parser() -> argparse.ArgumentParser:
     app_cmd.add_parser(sub)
     analyze_cmd.add_parser(sub)
     models_cmd.add_parser(sub)
+    eval_cmd.add_parser(sub)
     return parser
 
 
