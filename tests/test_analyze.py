@@ -125,6 +125,7 @@ def test_cli_json_document(videos_dir: Path, full_model: Path, tmp_path: Path) -
     assert doc["frames"] == 365 and doc["frames_with_pose"] >= 0.95 * 365
     assert doc["timing"]["wall_s"] > 0 and doc["timing"]["pose_ms_per_frame"] > 0
     assert "frame" in out.stderr or "%" in out.stderr  # the progress bar went to stderr
+    assert "W0000" not in out.stderr and "XNNPACK" not in out.stderr  # MediaPipe's start-up chatter muted
     # The per-frame table opens as a plain CSV with one row per frame and numeric angle columns.
     with (tmp_path / "out" / "frames.csv").open() as fh:
         rows = list(csv.DictReader(fh))

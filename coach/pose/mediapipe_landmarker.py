@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import atexit
 import concurrent.futures.thread  # noqa: F401  (registers its exit hook now; see _close_forgotten)
+import contextlib
 import logging
 import os
 import threading
@@ -23,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from coach.errors import ModelError
+from coach.native_stderr import muted_native_stderr
 from coach.pose.selection import select_primary
 from coach.pose.types import Pose
 
@@ -44,8 +46,8 @@ def _close_forgotten() -> None:
 
 
 # threading runs its exit hooks in reverse registration order, so this one (registered after
-# concurrent.futures.thread, imported above, registered its own) runs before the executors shut down. The hook is private
-# API; without it, fall back to atexit, which is too late for 1.2.x but right for later releases.
+# concurrent.futures.thread, imported above, registered its own) runs before the executors shut down.
+# The hook is private API; without it, fall back to atexit (too late for 1.2.x, right for later releases).
 _register = getattr(threading, "_register_atexit", None)
 if _register is not None:
     _register(_close_forgotten)
@@ -84,9 +86,7 @@ class PoseEstimator:
             raise ModelError(f"Pose model file not found: {path}")
         options = vision.PoseLandmarkerOptions(
             base_options=BaseOptions(model_asset_path=str(path)),
-            running_mode=(
-                vision.RunningMode.VIDEO if mode is RunMode.VIDEO else vision.RunningMode.IMAGE
-            ),
+            running_mode=(vision.RunningMode.VIDEO if mode is RunMode.VIDEO else vision.RunningMode.IMAGE),
             num_poses=num_poses,
             min_pose_detection_confidence=min_detection_confidence,
             min_pose_presence_confidence=min_presence_confidence,
@@ -94,11 +94,13 @@ class PoseEstimator:
             output_segmentation_masks=False,
         )
         try:
-            self._landmarker = vision.PoseLandmarker.create_from_options(options)
+            with muted_native_stderr():
+                self._landmarker = vision.PoseLandmarker.create_from_options(options)
         except (RuntimeError, ValueError) as exc:
             raise ModelError(f"MediaPipe could not load the pose model {path}: {exc}") from exc
         self._mode = mode
         self._last_ms = -1
+        self._first_frame_done = False
         self.model_path = path
         self._finalizer = weakref.finalize(self, self._landmarker.close)
         _OPEN.add(self)
@@ -109,12 +111,16 @@ class PoseEstimator:
             raise RuntimeError("PoseEstimator is closed")
         h, w = image_rgb.shape[:2]
         image = mp.Image(image_format=mp.ImageFormat.SRGB, data=np.ascontiguousarray(image_rgb))
-        if self._mode is RunMode.VIDEO:
-            ms = max(int(round(timestamp_s * 1000.0)), self._last_ms + 1)
-            self._last_ms = ms
-            result = self._landmarker.detect_for_video(image, ms)
-        else:
-            result = self._landmarker.detect(image)
+        # The first inference also prints start-up warnings from the C++ core.
+        quiet = muted_native_stderr() if not self._first_frame_done else contextlib.nullcontext()
+        with quiet:
+            if self._mode is RunMode.VIDEO:
+                ms = max(int(round(timestamp_s * 1000.0)), self._last_ms + 1)
+                self._last_ms = ms
+                result = self._landmarker.detect_for_video(image, ms)
+            else:
+                result = self._landmarker.detect(image)
+        self._first_frame_done = True
         if not result.pose_landmarks:
             return None
         poses = [
