@@ -5,10 +5,11 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
-# Debian/Ubuntu packages: espeak-ng (spoken cues), the xcb/EGL/font libraries Qt needs for a window,
-# Xvfb (screenshots in tests), Chromium (HTML report test).
+# Debian/Ubuntu packages: espeak-ng (spoken cues) and alsa-utils (pyttsx3's espeak-ng driver plays its
+# audio with `aplay`), the xcb/EGL/font libraries Qt needs for a window, Xvfb (screenshots in tests),
+# Chromium (HTML report test).
 APT_PACKAGES=(
-  espeak-ng libespeak-ng1
+  espeak-ng libespeak-ng1 alsa-utils
   libegl1 libgl1 libglib2.0-0 libfontconfig1 libfreetype6 libdbus-1-3 libxkbcommon0 libxkbcommon-x11-0
   libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0
   libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxcb-xfixes0 libx11-xcb1
