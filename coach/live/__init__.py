@@ -1,0 +1,20 @@
+"""The live coaching core (no Qt): `LivePipeline` runs capture and analysis threads; the GUI pulls
+`LiveResult`s from it. See docs/live_contract.md and the `pipeline` module for threads and ownership."""
+
+from coach.live.activity import ActivityTracker
+from coach.live.inbox import LatestSlot
+from coach.live.pipeline import CAMERA_LOST, DARK_WARNING, NO_PERSON, VIDEO_ENDED, LivePipeline
+from coach.live.types import LiveResult, PipelineStats, WorkerState
+
+__all__ = [
+    "CAMERA_LOST",
+    "DARK_WARNING",
+    "NO_PERSON",
+    "VIDEO_ENDED",
+    "ActivityTracker",
+    "LatestSlot",
+    "LiveResult",
+    "LivePipeline",
+    "PipelineStats",
+    "WorkerState",
+]

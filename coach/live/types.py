@@ -1,0 +1,72 @@
+"""Values the live pipeline hands to the GUI: worker state, statistics and one analysed frame.
+
+All of them are immutable: the analysis thread builds them, the GUI thread reads them, nobody changes them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import Enum
+
+import numpy as np
+
+from coach.pose.types import Pose
+
+__all__ = ["LiveResult", "PipelineStats", "WorkerState"]
+
+
+class WorkerState(Enum):
+    """Life cycle of the pipeline (after DeepLabCut-live-GUI's worker states).
+
+    STOPPED -> STARTING (start()) -> RUNNING (source open and pose model loaded) -> STOPPING (stop()) ->
+    STOPPED. A video that ends without looping goes RUNNING -> STOPPED by itself. A fault on any thread
+    goes to FAULTED with `LivePipeline.error` set; start() may be called again from STOPPED or FAULTED.
+    """
+
+    STOPPED = "stopped"
+    STARTING = "starting"
+    RUNNING = "running"
+    STOPPING = "stopping"
+    FAULTED = "faulted"
+
+
+@dataclass(frozen=True, slots=True)
+class PipelineStats:
+    """What the status bar shows. Rates and latencies are rolling; counters count since start()."""
+
+    camera_fps: float  # frames grabbed per second (rolling 2 s)
+    processing_fps: float  # frames analysed per second (rolling 2 s)
+    dropped: int  # frames replaced in the one-slot inbox before analysis
+    latency_ms_p50: float  # capture stamp -> overlay ready, rolling window
+    latency_ms_p95: float
+    frames_captured: int
+    frames_processed: int
+    pose_ms: float  # mean pose inference time, rolling
+
+
+@dataclass(frozen=True, slots=True)
+class LiveResult:
+    """One analysed frame, produced on the analysis thread (see docs/live_contract.md).
+
+    `frame_index` counts frames grabbed since start() (for a file read once from its start it equals the
+    file's frame index; it keeps counting across a loop or a camera reconnection). `media_ts` is the
+    pipeline's media time: the source's time, shifted after a loop or a reconnection so it never goes
+    back. `pose` is in the coordinates of `image`: when mirroring is on, x is mirrored (x -> 1 - x) but the
+    landmark rows keep their meaning, so `Landmark.LEFT_KNEE` is still the athlete's own left knee.
+    """
+
+    frame_index: int
+    capture_ts: float  # time.monotonic() when grabbed
+    media_ts: float
+    image: np.ndarray  # BGR uint8 with the overlay drawn (already mirrored if mirroring is on)
+    pose: Pose | None  # smoothed, in the coordinates of `image`
+    activity: str | None
+    activity_confidence: float | None
+    reps: int
+    partial_reps: int
+    phase: str  # "idle", "settling", "top", "descent", "bottom", "ascent", "stance", "swing"
+    primary_angle: float | None  # degrees; None when not measurable
+    last_rep: dict | None  # coach.reps.analyze.rep_to_json of the last finished rep
+    gait: dict | None  # rolling gait summary (see coach.live.activity.GAIT_SUMMARY_KEYS)
+    cue: str | None  # latest cue text shown in the banner
+    warnings: tuple[str, ...]

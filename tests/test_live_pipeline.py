@@ -1,0 +1,257 @@
+"""LivePipeline on real clips through the real pose model: counting, drops, faults, stop, mirroring."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+import cv2
+import numpy as np
+import pytest
+
+from coach.capture.camera import CameraSource
+from coach.capture.frame import Frame
+from coach.capture.video_file import VideoFileSource
+from coach.cues import RecordingSpeaker
+from coach.errors import SourceError
+from coach.live import (
+    CAMERA_LOST,
+    DARK_WARNING,
+    VIDEO_ENDED,
+    LivePipeline,
+    LiveResult,
+    WorkerState,
+)
+from coach.pose.landmarks import Landmark
+from coach.reps.engine import EventKind
+
+pytestmark = pytest.mark.video
+
+VIDEOS = Path(__file__).resolve().parents[1].parent / "shared" / "videos"
+GOBLET = VIDEOS / "squat__front__nowva_goblet.mp4"
+
+
+def _live_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith("coach-live")]
+
+
+def _wait(cond: Callable[[], bool], timeout_s: float) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(0.01)
+    return cond()
+
+
+def _run_to_end(pipeline: LivePipeline, timeout_s: float = 120.0) -> None:
+    pipeline.start()
+    assert _wait(lambda: pipeline.state not in (WorkerState.STARTING, WorkerState.RUNNING), timeout_s)
+    pipeline.stop()
+
+
+@pytest.fixture(autouse=True)
+def _no_thread_left_behind() -> Iterator[None]:
+    yield
+    assert _wait(lambda: not _live_threads(), 3.0), f"threads left running: {_live_threads()}"
+
+
+def test_counts_the_squats_of_a_video_standing_in_for_a_camera(full_model: Path, labels: dict) -> None:
+    speaker = RecordingSpeaker()
+    pipeline = LivePipeline(
+        lambda: VideoFileSource(GOBLET), full_model, activity="squat", lossless=True, cue_sink=speaker.say
+    )
+    assert pipeline.cues_enabled
+    _run_to_end(pipeline)
+    assert pipeline.state is WorkerState.STOPPED and pipeline.error is None
+    stats = pipeline.stats()
+    assert stats.frames_processed == stats.frames_captured == labels[GOBLET.name]["frames"]
+    assert stats.dropped == 0 and stats.pose_ms > 0
+    result = pipeline.latest()
+    assert result is not None
+    assert result.reps == labels[GOBLET.name]["reps"]
+    assert result.last_rep is not None and result.last_rep["index"] >= result.reps
+    assert VIDEO_ENDED in result.warnings
+    events = pipeline.drain_events()
+    assert sum(e.kind is EventKind.REP_COMPLETED for e in events) == result.reps
+    assert pipeline.drain_events() == []  # drained
+    ts, angle = pipeline.drain_series()
+    assert len(ts) == stats.frames_processed and np.all(np.diff(ts) > 0)
+    # The knee angle swings through every squat: straight (> 160) at the top, well bent at the bottom.
+    assert np.nanmax(angle) > 160 and np.nanmin(angle) < 120
+    assert result.image.shape == (720, 1280, 3) and result.image.dtype == np.uint8
+    # The cue policy heard the engine: the count was spoken after every rep, and the set's end.
+    counts = [c.text for c in speaker.spoken if c.kind == "count"]
+    assert len(counts) == result.reps
+    assert any(c.kind == "info" for c in speaker.spoken)
+
+
+def test_realtime_capture_drops_only_frames_analysis_could_not_take(full_model: Path) -> None:
+    pipeline = LivePipeline(
+        lambda: VideoFileSource(GOBLET, end_frame=45, realtime=True), full_model, activity="squat"
+    )
+    _run_to_end(pipeline, 30.0)
+    s = pipeline.stats()
+    assert s.frames_captured == 45
+    # Every frame grabbed was either analysed or replaced by a newer one in the inbox: none vanish.
+    assert s.frames_processed + s.dropped == s.frames_captured
+    assert s.frames_processed > 10
+    assert 0 < s.latency_ms_p50 <= s.latency_ms_p95 < 2000
+
+
+def test_stop_mid_run_leaves_no_thread_alive(full_model: Path) -> None:
+    pipeline = LivePipeline(lambda: VideoFileSource(GOBLET, realtime=True, loop=True), full_model)
+    pipeline.start()
+    assert _wait(lambda: (pipeline.latest() is not None), 30.0)
+    assert pipeline.state is WorkerState.RUNNING
+    assert {t.name for t in _live_threads()} == {"coach-live-capture", "coach-live-analysis"}
+    t0 = time.monotonic()
+    pipeline.stop()
+    assert time.monotonic() - t0 < 1.5
+    assert pipeline.state is WorkerState.STOPPED
+    assert _live_threads() == []
+    pipeline.stop()  # idempotent
+
+
+class FlakyCamera:
+    """A real clip behind the `FrameSource` protocol that dies after `fail_after` frames, as an unplugged
+    camera does (`read()` raises `SourceError`)."""
+
+    def __init__(self, fail_after: int | None) -> None:
+        self._source = VideoFileSource(GOBLET, end_frame=90)
+        self._fail_after = fail_after
+        self._n = 0
+
+    fps = property(lambda self: self._source.fps)
+    size = property(lambda self: self._source.size)
+    frame_count = property(lambda self: None)
+
+    def read(self) -> Frame | None:
+        if self._fail_after is not None and self._n >= self._fail_after:
+            raise SourceError("Camera 0 stopped delivering frames: it was unplugged.")
+        self._n += 1
+        return self._source.read()
+
+    def close(self) -> None:
+        self._source.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self, et: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    def __iter__(self) -> Iterator[Frame]:
+        while (f := self.read()) is not None:
+            yield f
+
+
+def test_camera_lost_mid_set_retries_and_keeps_the_data(full_model: Path) -> None:
+    calls = 0
+
+    def factory() -> FlakyCamera:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            return FlakyCamera(fail_after=30)
+        if calls in (2, 3):
+            raise SourceError("Camera 0 is not available: no camera answered at this number.")
+        return FlakyCamera(fail_after=None)
+
+    pipeline = LivePipeline(factory, full_model, activity="squat", lossless=True, retry_interval_s=0.2)
+    seen: list[LiveResult] = []
+    lost_seen = threading.Event()
+
+    def watch() -> None:
+        while pipeline.state in (WorkerState.STARTING, WorkerState.RUNNING):
+            r = pipeline.latest()
+            if r is not None and CAMERA_LOST in r.warnings:
+                lost_seen.set()
+                assert pipeline.error is not None and "Camera 0" in pipeline.error
+            if r is not None and (not seen or seen[-1].frame_index != r.frame_index):
+                seen.append(r)
+            time.sleep(0.005)
+
+    pipeline.start()
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    assert _wait(lambda: pipeline.state is WorkerState.STOPPED, 60.0)
+    watcher.join(2.0)
+    pipeline.stop()
+    assert lost_seen.is_set()  # the GUI saw "Camera lost - retrying"
+    assert calls == 4  # two failed reopenings, then it came back
+    stats = pipeline.stats()
+    assert stats.frames_captured == 30 + 90  # nothing was reset: counting went on across the loss
+    result = pipeline.latest()
+    assert result is not None and result.frame_index == 119
+    assert CAMERA_LOST not in result.warnings and pipeline.error is None
+    ts, _ = pipeline.drain_series()
+    assert len(ts) == 120 and np.all(np.diff(ts) > 0)  # media time kept moving forward
+    assert ts[30] - ts[29] >= 0.3  # the outage shows as a gap, not as time folding back
+
+
+def test_absent_camera_faults_with_a_clear_message(full_model: Path) -> None:
+    pipeline = LivePipeline(lambda: CameraSource(9), full_model)
+    pipeline.start()
+    assert _wait(lambda: pipeline.state is WorkerState.FAULTED, 30.0)
+    assert pipeline.error is not None and "Camera 9 is not available" in pipeline.error
+    pipeline.stop()
+    assert pipeline.state is WorkerState.FAULTED  # the fault and its message stay visible
+
+
+def test_very_dark_frames_raise_a_warning(full_model: Path, tmp_path: Path) -> None:
+    dark = tmp_path / "dark.mp4"
+    src = cv2.VideoCapture(str(GOBLET))
+    writer = cv2.VideoWriter(str(dark), cv2.VideoWriter_fourcc(*"mp4v"), 30.0, (640, 360))
+    for _ in range(15):
+        ok, image = src.read()
+        assert ok
+        writer.write((cv2.resize(image, (640, 360)) * 0.08).astype(np.uint8))  # a room with the light off
+    writer.release()
+    src.release()
+    pipeline = LivePipeline(lambda: VideoFileSource(dark), full_model, lossless=True)
+    _run_to_end(pipeline, 30.0)
+    result = pipeline.latest()
+    assert result is not None and DARK_WARNING in result.warnings
+
+    bright = LivePipeline(lambda: VideoFileSource(GOBLET, end_frame=5), full_model, lossless=True)
+    _run_to_end(bright, 30.0)
+    result = bright.latest()
+    assert result is not None and DARK_WARNING not in result.warnings
+
+
+def test_mirroring_mirrors_the_drawing_not_the_athletes_sides(full_model: Path) -> None:
+    def last(mirror: bool) -> LiveResult:
+        p = LivePipeline(
+            lambda: VideoFileSource(GOBLET, end_frame=8), full_model, mirror=mirror, lossless=True
+        )
+        _run_to_end(p, 30.0)
+        r = p.latest()
+        assert r is not None and r.pose is not None
+        return r
+
+    plain, mirrored = last(False), last(True)
+    assert plain.frame_index == mirrored.frame_index
+    # Pose ran on the same unmirrored frames, so only x is mirrored.
+    np.testing.assert_allclose(mirrored.pose.landmarks[:, 0], 1.0 - plain.pose.landmarks[:, 0], atol=1e-4)
+    np.testing.assert_allclose(mirrored.pose.landmarks[:, 1], plain.pose.landmarks[:, 1], atol=1e-4)
+    # A frontal athlete: in the camera image their left shoulder is on the image's right; in the mirror it
+    # is on the left, and it is still the athlete's left shoulder.
+    left, right = Landmark.LEFT_SHOULDER, Landmark.RIGHT_SHOULDER
+    assert plain.pose.landmarks[left, 0] > plain.pose.landmarks[right, 0]
+    assert mirrored.pose.landmarks[left, 0] < mirrored.pose.landmarks[right, 0]
+
+
+def test_unknown_activity_is_refused_at_once(full_model: Path) -> None:
+    with pytest.raises(ValueError, match="unknown activity"):
+        LivePipeline(lambda: VideoFileSource(GOBLET), full_model, activity="underwater_basket")
+    pipeline = LivePipeline(lambda: VideoFileSource(GOBLET), full_model, activity="auto")
+    with pytest.raises(ValueError, match="unknown activity"):
+        pipeline.set_activity("yoga_flow")
+    pipeline.set_activity("curl")  # an alias of bicep_curl is fine
