@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from coach import __version__
-from coach.cli import analyze_cmd, app_cmd, eval_cmd, models_cmd
+from coach.cli import analyze_cmd, app_cmd, eval_cmd, live_cmd, models_cmd
 from coach.errors import CoachError
 
 log = logging.getLogger("coach")
@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv: debug)")
     sub = parser.add_subparsers(title="sub-commands", metavar="COMMAND")
     app_cmd.add_parser(sub)
+    live_cmd.add_parser(sub)
     analyze_cmd.add_parser(sub)
     models_cmd.add_parser(sub)
     eval_cmd.add_parser(sub)

@@ -1,0 +1,127 @@
+"""The live app's user settings: a few flat keys in a TOML file in the user config directory.
+
+The file is `settings.toml` in `platformdirs.user_config_dir("coach")`, or in `$COACH_CONFIG_DIR` when that
+is set (tests point it at a temporary directory). Reading uses `tomllib`; writing is done here because the
+file holds only flat strings and booleans, so no TOML writer dependency is needed.
+
+Policy for bad input: a missing file gives the defaults; an unreadable or malformed file, or a key of the
+wrong type, is logged and replaced by the default for that key, so a broken settings file never stops the
+app from opening. Unknown keys are ignored (a newer version may have written them).
+
+No Qt here: the window's geometry is Qt's business and lives in a QSettings file beside this one.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from pathlib import Path
+
+import platformdirs
+
+from coach.activities import ACTIVITIES, AUTO
+
+__all__ = ["AppSettings", "config_dir", "load_settings", "save_settings", "settings_path"]
+
+log = logging.getLogger(__name__)
+
+CONFIG_DIR_ENV = "COACH_CONFIG_DIR"
+SETTINGS_FILE = "settings.toml"
+
+
+@dataclass(slots=True)
+class AppSettings:
+    """What the live window remembers between runs.
+
+    `source` is a camera number written as digits ("0") or a video file path; `exercise` is "auto" or one
+    of `coach.activities.ACTIVITIES`.
+    """
+
+    source: str = "0"
+    exercise: str = AUTO
+    mirror: bool = True
+    muted: bool = False
+    speak_counts: bool = True
+
+    def __post_init__(self) -> None:
+        if self.exercise != AUTO and self.exercise not in ACTIVITIES:
+            raise ValueError(f"unknown exercise {self.exercise!r}; expected 'auto' or one of {ACTIVITIES}")
+
+
+def config_dir(env: Mapping[str, str] | None = None) -> Path:
+    """`$COACH_CONFIG_DIR` if set, else the platform's user config directory for coach."""
+    env = os.environ if env is None else env
+    override = env.get(CONFIG_DIR_ENV)
+    if override:
+        return Path(override)
+    return Path(platformdirs.user_config_dir("coach", appauthor=False))
+
+
+def settings_path(env: Mapping[str, str] | None = None) -> Path:
+    """Where the settings file lives (it may not exist yet)."""
+    return config_dir(env) / SETTINGS_FILE
+
+
+def load_settings(path: Path | None = None) -> AppSettings:
+    """The saved settings, or the defaults for anything missing or invalid (logged, never raised)."""
+    path = settings_path() if path is None else path
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return AppSettings()
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        log.warning("ignoring unreadable settings file %s: %s", path, exc)
+        return AppSettings()
+    defaults = AppSettings()
+    values: dict[str, object] = {}
+    for f in fields(AppSettings):
+        default = getattr(defaults, f.name)
+        value = data.get(f.name, default)
+        if type(value) is not type(default):
+            log.warning("settings %s: %s=%r is not a %s; using %r", path, f.name, value,
+                        type(default).__name__, default)
+            value = default
+        values[f.name] = value
+    if values["exercise"] != AUTO and values["exercise"] not in ACTIVITIES:
+        log.warning("settings %s: unknown exercise %r; using %r", path, values["exercise"], AUTO)
+        values["exercise"] = AUTO
+    return AppSettings(**values)  # type: ignore[arg-type]
+
+
+def save_settings(settings: AppSettings, path: Path | None = None) -> Path:
+    """Write `settings` atomically (temp file, then rename); returns the path written."""
+    path = settings_path() if path is None else path
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = ["# coach live app settings (written by coach; edit while coach is closed)"]
+    for f in fields(AppSettings):
+        lines.append(f"{f.name} = {_toml_value(getattr(settings, f.name))}")
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def _toml_value(value: object) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, str):
+        return _toml_string(value)
+    raise TypeError(f"settings hold only strings and booleans, not {type(value).__name__}")
+
+
+def _toml_string(text: str) -> str:
+    """A TOML basic string: backslash, quote and control characters escaped (Windows paths included)."""
+    out = []
+    for ch in text:
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch == '"':
+            out.append('\\"')
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'

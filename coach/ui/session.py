@@ -1,0 +1,147 @@
+"""The live session: owns one pipeline at a time and pulls from it on a UI timer (Kinovea's model).
+
+Threads: the pipeline runs its own capture and analysis threads; everything here runs on the GUI thread.
+A ~30 Hz `QTimer` calls `latest()`; only when the result is a new one (the dirty flag: a different
+object than last time) is `result_arrived` emitted, so nothing repaints while the camera is idle and the
+pipeline is never held back by the display. Series and events are drained on the same tick; stats are read
+a few times per second. When the pipeline stops by itself (video ended, fault) the session joins its
+threads and reports why through `stopped`.
+
+Cues: the pipeline calls `cue_sink` on its analysis thread; the session forwards them to the speaker
+(which owns its own thread), dropping rep-count cues when counting aloud is off.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from coach.activities import AUTO
+from coach.errors import CoachError
+from coach.ui.pipeline_factory import PipelineFactory, PipelineLike, PipelineRequest
+
+__all__ = ["LiveSession"]
+
+log = logging.getLogger(__name__)
+
+POLL_INTERVAL_MS = 33  # ~30 Hz: the display's pull rate
+STATS_EVERY_TICKS = 15  # ~2 Hz
+_ENDED_STATES = ("STOPPED", "FAULTED")
+
+
+def _state_name(state: Any) -> str:
+    return str(getattr(state, "name", state))
+
+
+class LiveSession(QObject):
+    """Start/stop one pipeline and publish what it produces as Qt signals (GUI thread)."""
+
+    started = Signal()
+    stopped = Signal(str)  # why: "" for a user stop, else a message (video ended, fault)
+    failed = Signal(str)  # Start did not work (no camera, missing file, no model)
+    result_arrived = Signal(object)  # a new LiveResult
+    series_arrived = Signal(object, object)  # (media_ts, primary_angle) arrays
+    events_arrived = Signal(list)  # rep/gait events, in order
+    stats_updated = Signal(object)  # PipelineStats, or None when stopped
+
+    def __init__(
+        self, pipeline_factory: PipelineFactory, speaker: Any, parent: QObject | None = None
+    ) -> None:
+        super().__init__(parent)
+        self._factory = pipeline_factory
+        self._speaker = speaker
+        self._pipeline: PipelineLike | None = None
+        self._last_result: Any = None
+        self._ticks = 0
+        self.speak_counts = True  # read on the analysis thread; a bool swap is atomic
+        self.results_seen = 0
+        self._timer = QTimer(self)
+        self._timer.setInterval(POLL_INTERVAL_MS)
+        self._timer.timeout.connect(self._poll)
+
+    @property
+    def running(self) -> bool:
+        return self._pipeline is not None
+
+    @property
+    def pipeline(self) -> PipelineLike | None:
+        return self._pipeline
+
+    def start(self, source: str, exercise: str, *, mirror: bool, loop_video: bool = False) -> bool:
+        """Build and start a pipeline; returns False (and emits `failed`) if it could not start."""
+        if self._pipeline is not None:
+            return True
+        request = PipelineRequest(
+            source=source,
+            activity=None if exercise == AUTO else exercise,
+            mirror=mirror,
+            loop_video=loop_video,
+            cue_sink=self._on_cue,
+        )
+        try:
+            pipeline = self._factory(request)
+            pipeline.start()
+        except CoachError as exc:
+            log.warning("could not start live pipeline on %r: %s", source, exc)
+            self.failed.emit(str(exc))
+            return False
+        self._pipeline = pipeline
+        self._last_result = None
+        self._ticks = 0
+        self._timer.start()
+        log.info("live session started on %r (%s)", source, exercise)
+        self.started.emit()
+        return True
+
+    def stop(self, reason: str = "") -> None:
+        """Stop the pipeline and join its threads (bounded by the pipeline's own timeout)."""
+        pipeline = self._pipeline
+        if pipeline is None:
+            return
+        self._timer.stop()
+        self._pipeline = None
+        pipeline.stop()
+        log.info("live session stopped%s", f": {reason}" if reason else "")
+        self.stats_updated.emit(None)
+        self.stopped.emit(reason)
+
+    def set_activity(self, exercise: str) -> None:
+        if self._pipeline is not None:
+            self._pipeline.set_activity(None if exercise == AUTO else exercise)
+
+    def set_mirror(self, on: bool) -> None:
+        if self._pipeline is not None:
+            self._pipeline.set_mirror(on)
+
+    def _on_cue(self, cue: Any) -> None:
+        """Called on the analysis thread."""
+        if not self.speak_counts and getattr(cue, "kind", None) == "count":
+            return
+        self._speaker.say(cue)
+
+    def _poll(self) -> None:
+        pipeline = self._pipeline
+        if pipeline is None:
+            return
+        # Read the state BEFORE draining: if the run has ended, everything it produced is drained below.
+        state = _state_name(pipeline.state)
+        ts, angles = pipeline.drain_series()
+        if len(ts):
+            self.series_arrived.emit(np.asarray(ts), np.asarray(angles))
+        events = pipeline.drain_events()
+        if events:
+            self.events_arrived.emit(events)
+        result = pipeline.latest()
+        if result is not None and result is not self._last_result:  # dirty: something new to show
+            self._last_result = result
+            self.results_seen += 1
+            self.result_arrived.emit(result)
+        self._ticks += 1
+        if self._ticks % STATS_EVERY_TICKS == 1:
+            self.stats_updated.emit(pipeline.stats())
+        if state in _ENDED_STATES:
+            error = pipeline.error
+            self.stop(error or ("Video ended" if state == "STOPPED" else "Pipeline stopped"))

@@ -1,0 +1,258 @@
+"""The live coaching window: assembles the panels and wires them together; the decisions live elsewhere.
+
+Layout: controls on top; the video with the live plots under it on the left; the side panel on the right;
+the status bar at the bottom. `LiveSession` owns the pipeline and pulls from it; the panels only display.
+Keyboard: Space start/stop, M mute, R record (not available yet), Ctrl+Q quit. Settings (source,
+exercise, mirror, mute, count aloud) are saved to the TOML settings file when they change; the window
+geometry is kept in a QSettings file next to it. Closing the window stops the pipeline and closes the
+speaker, joining their threads. GUI thread only.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import QMainWindow, QSplitter, QVBoxLayout, QWidget
+
+from coach.settings import AppSettings, save_settings
+from coach.ui.controls import ControlBar
+from coach.ui.pipeline_factory import PipelineFactory
+from coach.ui.plots import LivePlots
+from coach.ui.session import LiveSession
+from coach.ui.side_panel import SidePanel
+from coach.ui.status_bar import LiveStatusBar
+from coach.ui.throttle import Throttled
+from coach.ui.video_view import VideoView
+
+__all__ = ["LiveWindow"]
+
+log = logging.getLogger(__name__)
+
+PLOT_REFRESH_MS = 100  # plots redraw at most 10 times a second
+PANEL_REFRESH_MS = 100  # side panel text likewise
+RECORDING_UNAVAILABLE = "Recording not available yet"
+
+
+class LiveWindow(QMainWindow):
+    """The main window. `pipeline_factory` and `speaker` are injected (tests pass real or recording ones)."""
+
+    def __init__(
+        self,
+        pipeline_factory: PipelineFactory,
+        speaker: Any,
+        settings: AppSettings | None = None,
+        *,
+        settings_path: Path | None = None,
+        geometry_store: QSettings | None = None,
+        loop_video: bool = False,
+    ) -> None:
+        super().__init__()
+        self.setWindowTitle("coach — live")
+        self.settings = settings or AppSettings()
+        self._settings_path = settings_path
+        self._geometry_store = geometry_store
+        self._speaker = speaker
+        self._loop_video = loop_video
+        self._closed = False
+
+        self.controls = ControlBar()
+        self.video = VideoView()
+        self.side_panel = SidePanel()
+        self.plots = LivePlots()
+        self.status = LiveStatusBar()
+        self.session = LiveSession(pipeline_factory, speaker, self)
+        self._assemble()
+        self._make_actions()
+        self._apply_settings()
+        self._connect()
+
+        self._plot_timer = QTimer(self)
+        self._plot_timer.setInterval(PLOT_REFRESH_MS)
+        self._plot_timer.timeout.connect(self.plots.refresh)
+        self._plot_timer.start()
+        self._show_result_text = Throttled(self._update_panels, PANEL_REFRESH_MS, self)
+        self._restore_geometry()
+        if not getattr(speaker, "available", True):
+            self._report_voice_unavailable(getattr(speaker, "unavailable_reason", None))
+
+    # -- assembly ---------------------------------------------------------------------------------------
+    def _assemble(self) -> None:
+        left = QSplitter(Qt.Orientation.Vertical)
+        left.addWidget(self.video)
+        left.addWidget(self.plots)
+        left.setStretchFactor(0, 3)
+        left.setStretchFactor(1, 1)
+        body = QSplitter(Qt.Orientation.Horizontal)
+        body.addWidget(left)
+        body.addWidget(self.side_panel)
+        body.setStretchFactor(0, 1)
+        body.setStretchFactor(1, 0)
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.controls)
+        layout.addWidget(body, 1)
+        self.setCentralWidget(central)
+        self.setStatusBar(self.status)
+        self.resize(1280, 760)
+
+    def _make_actions(self) -> None:
+        menu = self.menuBar().addMenu("&Session")
+        self.start_action = QAction("Start / Stop", self, shortcut=QKeySequence(Qt.Key.Key_Space))
+        self.mute_action = QAction("Mute", self, shortcut=QKeySequence(Qt.Key.Key_M), checkable=True)
+        self.counts_action = QAction("Count reps aloud", self, checkable=True)
+        self.record_action = QAction("Record", self, shortcut=QKeySequence(Qt.Key.Key_R))
+        self.quit_action = QAction("Quit", self, shortcut=QKeySequence("Ctrl+Q"))
+        for action in (self.start_action, self.mute_action, self.counts_action, self.record_action):
+            menu.addAction(action)
+        menu.addSeparator()
+        menu.addAction(self.quit_action)
+        for action in (self.start_action, self.mute_action, self.record_action, self.quit_action):
+            action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+            self.addAction(action)
+
+    def _apply_settings(self) -> None:
+        s = self.settings
+        self.controls.set_source(s.source)
+        self.controls.set_exercise(s.exercise)
+        self.controls.mirror_box.setChecked(s.mirror)
+        self.controls.mute_box.setChecked(s.muted)
+        self.mute_action.setChecked(s.muted)
+        self.counts_action.setChecked(s.speak_counts)
+        self.session.speak_counts = s.speak_counts
+        self._speaker.set_muted(s.muted)
+
+    def _connect(self) -> None:
+        c, session = self.controls, self.session
+        c.start_requested.connect(self.start)
+        c.stop_requested.connect(self.stop)
+        c.source_changed.connect(lambda v: self._remember(source=v))
+        c.exercise_changed.connect(self._on_exercise_changed)
+        c.mirror_toggled.connect(self._on_mirror_toggled)
+        c.mute_toggled.connect(self._on_mute_toggled)
+        self.start_action.triggered.connect(self.toggle_running)
+        self.mute_action.toggled.connect(c.mute_box.setChecked)
+        self.counts_action.toggled.connect(self._on_counts_toggled)
+        self.record_action.triggered.connect(lambda: self.status.notify(RECORDING_UNAVAILABLE))
+        self.quit_action.triggered.connect(self.close)
+
+        session.started.connect(self._on_started)
+        session.stopped.connect(self._on_stopped)
+        session.failed.connect(self._on_failed)
+        session.result_arrived.connect(self._on_result)
+        session.series_arrived.connect(self.plots.add_series)
+        session.events_arrived.connect(self.plots.add_events)
+        session.stats_updated.connect(lambda stats: self.status.show_stats(stats, self.video.paint_fps.fps()))
+
+    # -- user actions -------------------------------------------------------------------------------------
+    def start(self) -> bool:
+        """Start on the selected source and exercise (Space, Start button, `coach live --start`)."""
+        return self.session.start(
+            self.controls.source(),
+            self.controls.exercise(),
+            mirror=self.controls.mirror_box.isChecked(),
+            loop_video=self._loop_video,
+        )
+
+    def stop(self) -> None:
+        self.session.stop()
+
+    def toggle_running(self) -> None:
+        if self.session.running:
+            self.stop()
+        else:
+            self.start()
+
+    # -- handlers (small; state lives in the session, the panels and the settings) -------------------------
+    def _on_started(self) -> None:
+        self.controls.set_running(True)
+        self._remember(source=self.controls.source(), exercise=self.controls.exercise())
+        self.side_panel.reset()
+        self.plots.reset()
+        self.video.paint_fps.reset()
+
+    def _on_stopped(self, reason: str) -> None:
+        self.controls.set_running(False)
+        self._show_result_text.flush()
+        self.status.show_warnings(())
+        self.status.notify(f"Stopped: {reason}" if reason else "Stopped", 8000)
+
+    def _on_failed(self, message: str) -> None:
+        self.controls.set_running(False)
+        self.status.notify(f"Could not start: {message}", 15000)
+
+    def _on_result(self, result: Any) -> None:
+        self.video.show_image(result.image)
+        self._show_result_text(result)
+
+    def _update_panels(self, result: Any) -> None:
+        self.side_panel.show_result(result)
+        self.plots.set_activity(result.activity)
+        self.plots.add_gait(result.media_ts, result.gait)
+        self.plots.add_last_rep(result.last_rep)
+        self.status.show_warnings(tuple(result.warnings))
+
+    def _on_exercise_changed(self, exercise: str) -> None:
+        self.session.set_activity(exercise)
+        self._remember(exercise=exercise)
+
+    def _on_mirror_toggled(self, on: bool) -> None:
+        self.session.set_mirror(on)
+        self._remember(mirror=on)
+
+    def _on_mute_toggled(self, muted: bool) -> None:
+        self._speaker.set_muted(muted)
+        self.mute_action.setChecked(muted)
+        self._remember(muted=muted)
+
+    def _on_counts_toggled(self, on: bool) -> None:
+        self.session.speak_counts = on
+        self._remember(speak_counts=on)
+
+    def _report_voice_unavailable(self, reason: str | None) -> None:
+        why = f" ({reason})" if reason else ""
+        message = f"Spoken cues unavailable{why}; cues are shown on screen"
+        log.warning("%s", message)
+        self.status.notify(message, 15000)
+        self.controls.mute_box.setToolTip(message)
+
+    # -- persistence ---------------------------------------------------------------------------------------
+    def _remember(self, **changes: Any) -> None:
+        for key, value in changes.items():
+            setattr(self.settings, key, value)
+        if self._settings_path is None:
+            return
+        try:
+            save_settings(self.settings, self._settings_path)
+        except OSError as exc:
+            log.warning("could not save settings to %s: %s", self._settings_path, exc)
+
+    def _restore_geometry(self) -> None:
+        if self._geometry_store is None:
+            return
+        geometry = self._geometry_store.value("window/geometry")
+        if isinstance(geometry, QByteArray) and not geometry.isEmpty():
+            self.restoreGeometry(geometry)
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802 - Qt's name
+        """Stop every thread (pipeline, speaker) before the window goes."""
+        self.shutdown()
+        super().closeEvent(event)
+
+    def shutdown(self) -> None:
+        """Idempotent: stop the session, close the speaker, save the geometry."""
+        if self._closed:
+            return
+        self._closed = True
+        self._plot_timer.stop()
+        self._show_result_text.cancel()
+        self.session.stop()
+        self._speaker.close()
+        if self._geometry_store is not None:
+            self._geometry_store.setValue("window/geometry", self.saveGeometry())
+            self._geometry_store.sync()

@@ -1,0 +1,137 @@
+"""The live window on the real pipeline: a real squat clip stands in for the camera (paced in real time).
+
+These tests drive the window as a user would (Start, Space, M, R, close) and check what a user notices:
+frames shown, the rep counter going up, plots filling, count cues reaching the speaker, and nothing left
+running after Stop or close. The speaker is a `RecordingSpeaker` through the same interface as the real one.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import QSettings, Qt, QThreadPool
+
+from coach.cues import RecordingSpeaker
+from coach.settings import AppSettings, load_settings
+from coach.ui.pipeline_factory import DefaultPipelineFactory
+from coach.ui.window import RECORDING_UNAVAILABLE, LiveWindow
+
+CLIP = Path(__file__).resolve().parents[1].parent / "shared" / "videos" / "squat__front__nowva_goblet.mp4"
+
+pytestmark = pytest.mark.video
+
+
+@pytest.fixture(autouse=True)
+def no_thread_left_behind() -> Iterator[None]:
+    """Fail a test that leaves a Python thread or a Qt pool thread running (after a short grace)."""
+    before = set(threading.enumerate())
+    yield
+    deadline = time.monotonic() + 2.0
+    left = [t for t in threading.enumerate() if t not in before and t.is_alive()]
+    while left and time.monotonic() < deadline:
+        time.sleep(0.05)
+        left = [t for t in left if t.is_alive()]
+    assert not left, f"threads left running: {[t.name for t in left]}"
+    assert QThreadPool.globalInstance().activeThreadCount() == 0, "a QThreadPool worker is still running"
+
+
+@pytest.fixture
+def make_window(qtbot, tmp_path: Path, full_model: Path):
+    """Build a window on the clip with a real pipeline factory and a recording speaker."""
+    windows: list[LiveWindow] = []
+
+    def make(speaker: RecordingSpeaker, source: str = str(CLIP), exercise: str = "squat") -> LiveWindow:
+        window = LiveWindow(
+            DefaultPipelineFactory(full_model),
+            speaker,
+            AppSettings(source=source, exercise=exercise),
+            settings_path=tmp_path / "settings.toml",
+            geometry_store=QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat),
+        )
+        qtbot.addWidget(window)
+        with qtbot.waitExposed(window):
+            window.show()
+        with qtbot.waitActive(window):  # keyboard shortcuts belong to the active window
+            window.activateWindow()
+        windows.append(window)
+        return window
+
+    yield make
+    for w in windows:
+        w.shutdown()
+
+
+def test_live_window_counts_reps_plots_and_speaks(qtbot, make_window, labels) -> None:
+    speaker = RecordingSpeaker()
+    window = make_window(speaker)
+    before = set(threading.enumerate())
+    counts_seen: list[int] = []
+    window.session.result_arrived.connect(lambda _r: counts_seen.append(int(window.side_panel.reps_text())))
+
+    assert window.start()
+    assert window.controls.start_button.text() == "Stop"
+    # The whole clip (12 s at its real frame rate); the session stops by itself when the video ends.
+    qtbot.waitUntil(lambda: not window.session.running, timeout=60_000)
+
+    reps = int(window.side_panel.reps_text())
+    assert window.video.frames_shown > 30 and window.video.has_image()
+    assert counts_seen[0] == 0 and reps >= 1 and counts_seen == sorted(counts_seen)  # it went up
+    assert reps <= labels[CLIP.name]["reps"]  # never phantom reps
+    assert window.plots.angle_samples() > 100 and window.plots.curve_points() > 100
+    assert window.plots.rep_markers() == reps + int(window.side_panel.partial_label.text())
+    assert "1" in speaker.texts()  # the first rep's count reached the speaker
+    assert window.status.currentMessage().startswith("Stopped: Video ended")
+    assert window.controls.start_button.text() == "Start"
+    assert [t for t in threading.enumerate() if t not in before] == []
+    saved = load_settings(Path(window._settings_path))
+    assert (saved.source, saved.exercise) == (str(CLIP), "squat")
+
+
+def test_keyboard_start_mute_record_stop_and_close(qtbot, make_window) -> None:
+    speaker = RecordingSpeaker()
+    window = make_window(speaker)
+    before = set(threading.enumerate())
+
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    qtbot.waitUntil(lambda: window.video.frames_shown >= 5, timeout=20_000)
+    assert window.session.running
+    assert {t.name for t in threading.enumerate()} >= {"coach-live-capture", "coach-live-analysis"}
+
+    qtbot.keyClick(window, Qt.Key.Key_M)
+    assert speaker.muted and window.controls.mute_box.isChecked()
+    qtbot.keyClick(window, Qt.Key.Key_R)
+    assert window.status.currentMessage() == RECORDING_UNAVAILABLE
+
+    t0 = time.monotonic()
+    qtbot.keyClick(window, Qt.Key.Key_Space)
+    assert not window.session.running and time.monotonic() - t0 < 3.0
+    assert [t for t in threading.enumerate() if t not in before] == []
+    assert window.settings.muted and load_settings(Path(window._settings_path)).muted
+
+    qtbot.keyClick(window, Qt.Key.Key_Space)  # start again, then close the window while running
+    qtbot.waitUntil(lambda: window.session.running and window.video.frames_shown >= 8, timeout=20_000)
+    window.close()
+    assert speaker.closed and not window.session.running
+    assert [t for t in threading.enumerate() if t not in before] == []
+
+
+def test_missing_video_is_reported_and_nothing_starts(qtbot, make_window, tmp_path: Path) -> None:
+    window = make_window(RecordingSpeaker(), source=str(tmp_path / "gone.mp4"))
+    assert not window.start()
+    assert "Could not start" in window.status.currentMessage()
+    assert "gone.mp4" in window.status.currentMessage()
+    assert not window.session.running and window.controls.start_button.text() == "Start"
+
+
+def test_unavailable_speaker_is_reported_once_and_the_app_keeps_going(qtbot, make_window) -> None:
+    speaker = RecordingSpeaker(available=False, unavailable_reason="no audio device")
+    window = make_window(speaker)
+    assert "no audio device" in window.status.currentMessage()
+    assert window.start()
+    qtbot.waitUntil(lambda: window.video.frames_shown >= 5, timeout=20_000)
+    window.stop()
+    assert window.status.currentMessage().startswith("Stopped")
