@@ -3,7 +3,7 @@
 # Real videos and pose models are read from ../shared beside the repository.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup_env.sh"
-.venv/bin/python -m pip install -q -e '.[dev]'
+.venv/bin/python -m pip install -q -e '.[dev,train]'  # train: torch==2.13.0 CPU for the ONNX parity tests
 export QT_QPA_PLATFORM="${QT_QPA_PLATFORM:-offscreen}"
 if [[ -z "${COACH_POSE_MODEL:-}" && -d ../shared/models ]]; then
   COACH_POSE_MODEL="$(cd ../shared/models && pwd)"

@@ -1,0 +1,88 @@
+"""Per-rep (or per-stride) trajectories for the anomaly autoencoder, shared by training and the runtime.
+
+A rep is the frames from its start to its end (from the rep engine, the gait engine, or the synthesizer's
+truth). `rep_trajectory` measures `CHANNELS` on every frame and resamples them onto `REP_SAMPLES` points
+equally spaced in the rep's own time (0 = start, 1 = end), so a slow and a quick rep line up by phase.
+
+Channels: world joint angles (both sides; view-independent), image knee and hip angles and the image
+knee-width ratio (knee gap / ankle gap: what a front camera sees of knees caving in), the trunk lean, and
+the heel height above the toe (in shank lengths, image). Angles in degrees / 180.
+
+Missing data: NaN stays NaN through resampling (linear between finite neighbours, else nearest);
+the runtime fills it with the exercise's mean AFTER standardisation and excludes it from the score.
+
+Threads: pure functions; any thread.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from coach.kinematics.angles import body_angles, to_pixels
+from coach.pose.landmarks import Landmark as L
+
+__all__ = ["CHANNELS", "CHANNEL_LABELS", "REP_SAMPLES", "PHASES", "rep_trajectory"]
+
+REP_SAMPLES = 32
+_WORLD_ANGLES = (
+    "left_knee", "right_knee", "left_hip", "right_hip", "left_elbow", "right_elbow",
+    "left_shoulder", "right_shoulder", "left_ankle", "right_ankle", "trunk_lean",
+)  # fmt: skip
+CHANNELS: tuple[str, ...] = (
+    *(f"world_{a}" for a in _WORLD_ANGLES),
+    "img_left_knee", "img_right_knee", "img_left_hip", "img_right_hip", "img_trunk_lean",
+    "img_knee_width_ratio", "img_heel_lift",
+)  # fmt: skip
+# What the athlete hears: channel -> body part.
+CHANNEL_LABELS: dict[str, str] = {
+    c: c.removeprefix("world_").removeprefix("img_").replace("_", " ") for c in CHANNELS
+}
+CHANNEL_LABELS.update({"img_knee_width_ratio": "knees (caving in)", "img_heel_lift": "heels",
+                       "world_trunk_lean": "trunk", "img_trunk_lean": "trunk"})  # fmt: skip
+# Phase names by share of the rep's time.
+PHASES: tuple[tuple[str, float, float], ...] = (
+    ("start of the rep", 0.0, 0.25),
+    ("on the way out", 0.25, 0.45),
+    ("at the turn", 0.45, 0.6),
+    ("on the way back", 0.6, 0.85),
+    ("end of the rep", 0.85, 1.0001),
+)
+
+
+def _frame_channels(landmarks: np.ndarray, world: np.ndarray, image_size: tuple[int, int]) -> np.ndarray:
+    px = to_pixels(landmarks, image_size)
+    aw = body_angles(np.asarray(world, dtype=np.float64))
+    ai = body_angles(px)
+    cols = [aw[a] / 180.0 for a in _WORLD_ANGLES]
+    cols += [ai[a] / 180.0 for a in ("left_knee", "right_knee", "left_hip", "right_hip", "trunk_lean")]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        knees = np.linalg.norm(px[:, L.LEFT_KNEE] - px[:, L.RIGHT_KNEE], axis=-1)
+        ankles = np.linalg.norm(px[:, L.LEFT_ANKLE] - px[:, L.RIGHT_ANKLE], axis=-1)
+        cols.append(np.where(ankles > 1e-6, knees / ankles, np.nan))
+        shank = 0.5 * (
+            np.linalg.norm(px[:, L.LEFT_KNEE] - px[:, L.LEFT_ANKLE], axis=-1)
+            + np.linalg.norm(px[:, L.RIGHT_KNEE] - px[:, L.RIGHT_ANKLE], axis=-1)
+        )
+        # Image y grows downwards: heel above toe = toe_y - heel_y > 0.
+        lift = 0.5 * (
+            (px[:, L.LEFT_FOOT_INDEX, 1] - px[:, L.LEFT_HEEL, 1])
+            + (px[:, L.RIGHT_FOOT_INDEX, 1] - px[:, L.RIGHT_HEEL, 1])
+        )
+        cols.append(np.where(shank > 1e-6, lift / shank, np.nan))
+    return np.stack(cols, axis=1)
+
+
+def rep_trajectory(
+    landmarks: np.ndarray, world: np.ndarray, image_size: tuple[int, int], first: int, last: int
+) -> np.ndarray:
+    """(REP_SAMPLES, len(CHANNELS)) trajectory of frames `first`..`last` (inclusive, row indices)."""
+    if last <= first:
+        raise ValueError("a rep needs at least two frames")
+    seg = _frame_channels(landmarks[first : last + 1], world[first : last + 1], image_size)
+    n = len(seg)
+    pos = np.linspace(0.0, n - 1, REP_SAMPLES)
+    lo = np.floor(pos).astype(int)
+    hi = np.minimum(lo + 1, n - 1)
+    w = (pos - lo)[:, None]
+    a, b = seg[lo], seg[hi]
+    return np.where(np.isfinite(a) & np.isfinite(b), a * (1 - w) + b * w, np.where(w < 0.5, a, b))

@@ -1,0 +1,153 @@
+"""Rep / stride anomaly scores at run time from the ONNX autoencoder and its metadata.
+
+``score`` = reconstruction error of the rep's trajectory (`coach.features.reps`), standardised with the
+exercise's mean rep and spread, divided by the median error of good reps of that exercise (so 1.0 is a
+typical good rep). ``threshold`` = the 95th percentile of good reps' scores, from the file, unless the
+athlete set a personal baseline (`AthleteBaseline`: a few reps marked good, no training). Attribution:
+the channels whose error is furthest above their own good-rep level ("left knee", "trunk") and, for the
+worst one, the phase of the rep where it deviates most ("at the turn").
+
+Threads: `RepAnomalyScorer` is stateless apart from its session (any thread); an `AthleteBaseline` belongs
+to the thread that owns the session's athlete.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from coach.features.reps import CHANNEL_LABELS, CHANNELS, PHASES, REP_SAMPLES, rep_trajectory
+from coach.ml.onnx_model import ModelMetadataError, OnnxModel
+from coach.ml.paths import model_path
+
+__all__ = ["AnomalyResult", "AthleteBaseline", "RepAnomalyScorer"]
+
+DEFAULT_MODEL = "rep_autoencoder.onnx"
+
+
+@dataclass(frozen=True, slots=True)
+class AnomalyResult:
+    """One rep's verdict. `top_joints` are body parts (see `CHANNEL_LABELS`), worst first."""
+
+    score: float
+    threshold: float
+    top_joints: tuple[str, ...]
+    phase: str  # where the worst channel deviates most
+    channel_ratios: dict[str, float] = field(default_factory=dict)  # error / good-rep error per channel
+
+    @property
+    def anomalous(self) -> bool:
+        return self.score > self.threshold
+
+    def to_json(self) -> dict:
+        """The ``"anomaly"`` entry of a rep event in ``coach analyze --json``."""
+        return {
+            "score": round(self.score, 3),
+            "threshold": round(self.threshold, 3),
+            "top_joints": list(self.top_joints),
+            "phase": self.phase,
+        }
+
+
+class RepAnomalyScorer:
+    """The ONNX rep autoencoder plus the per-exercise statistics stored in its metadata."""
+
+    def __init__(self, path: Path | None = None) -> None:
+        self.model = OnnxModel.load(path or model_path(DEFAULT_MODEL))
+        m = self.model
+        if m.require("coach.model") != "rep_autoencoder":
+            raise ModelMetadataError(f"{m.path} is not a rep autoencoder")
+        if tuple(m.json("coach.channels")) != CHANNELS or int(m.require("coach.rep_samples")) != REP_SAMPLES:
+            raise ModelMetadataError(f"{m.path} was trained on other rep channels than this version computes")
+        self.exercises: tuple[str, ...] = tuple(m.json("coach.exercises"))
+        n_e = len(self.exercises)
+        self._mean = np.asarray(m.json("coach.rep_mean"), dtype=np.float32).reshape(n_e, REP_SAMPLES, -1)
+        self._std = np.asarray(m.json("coach.rep_std"), dtype=np.float32).reshape(n_e, -1)
+        self._ref = np.asarray(m.json("coach.reference_error"), dtype=np.float64)
+        self._thr = np.asarray(m.json("coach.threshold"), dtype=np.float64)
+        self._chan_ref = np.asarray(m.json("coach.channel_reference"), dtype=np.float64).reshape(n_e, -1)
+        self.version = m.require("coach.version")
+        self._names = [i.name for i in m.session.get_inputs()]
+
+    def supports(self, exercise: str) -> bool:
+        return exercise in self.exercises
+
+    def default_threshold(self, exercise: str) -> float:
+        return float(self._thr[self.exercises.index(exercise)])
+
+    def score_trajectory(
+        self, exercise: str, trajectory: np.ndarray, *, threshold: float | None = None
+    ) -> AnomalyResult:
+        """Score one rep given as a (REP_SAMPLES, C) trajectory (NaN allowed)."""
+        e = self.exercises.index(exercise)
+        z = (trajectory - self._mean[e]) / self._std[e]
+        valid = np.isfinite(z)
+        z = np.where(valid, z, 0.0).astype(np.float32)
+        onehot = np.zeros((1, len(self.exercises)), dtype=np.float32)
+        onehot[0, e] = 1.0
+        rec = self.model.session.run(None, {self._names[0]: z[None], self._names[1]: onehot})[0][0]
+        se = (rec - z) ** 2 * valid
+        n_valid = max(int(valid.sum()), 1)
+        score = float(se.sum() / n_valid / self._ref[e])
+        per_chan = se.sum(axis=0) / np.maximum(valid.sum(axis=0), 1)
+        ratio = per_chan / self._chan_ref[e]
+        order = [int(i) for i in np.argsort(-ratio) if valid[:, i].any()]
+        top: list[str] = []
+        for i in order:
+            label = CHANNEL_LABELS[CHANNELS[i]]
+            if label not in top and ratio[i] > 2.0:
+                top.append(label)
+            if len(top) == 3:
+                break
+        phase = ""
+        if order:
+            worst = se[:, order[0]]
+            pos = np.linspace(0.0, 1.0, REP_SAMPLES)
+            best = max(PHASES, key=lambda p: worst[(pos >= p[1]) & (pos < p[2])].mean())
+            phase = best[0]
+        thr = self.default_threshold(exercise) if threshold is None else threshold
+        ratios = {CHANNELS[i]: float(ratio[i]) for i in range(len(CHANNELS))}
+        return AnomalyResult(score, thr, tuple(top), phase, ratios)
+
+    def score_rep(
+        self,
+        exercise: str,
+        landmarks: np.ndarray,
+        world: np.ndarray,
+        image_size: tuple[int, int],
+        first: int,
+        last: int,
+        *,
+        threshold: float | None = None,
+    ) -> AnomalyResult:
+        """Score the rep spanning rows `first`..`last` of SMOOTHED landmark/world arrays."""
+        traj = rep_trajectory(landmarks, world, image_size, first, last)
+        return self.score_trajectory(exercise, traj, threshold=threshold)
+
+
+class AthleteBaseline:
+    """A personal threshold from reps the athlete marks as good: no training at run time, just their own
+    scores. The threshold is `margin` x the worst good rep's score (tighter than the population threshold
+    for a consistent athlete, looser for one whose normal form the model finds unusual), but never below
+    `floor` (1.0 = a typical good rep of the training population), so a handful of near-identical reps
+    cannot make the coach flag normal variation."""
+
+    def __init__(
+        self, scorer: RepAnomalyScorer, exercise: str, margin: float = 1.25, floor: float = 1.0
+    ) -> None:
+        self.scorer, self.exercise, self.margin, self.floor = scorer, exercise, margin, floor
+        self._good: list[float] = []
+
+    def add_good(self, trajectory: np.ndarray) -> None:
+        self._good.append(self.scorer.score_trajectory(self.exercise, trajectory).score)
+
+    @property
+    def threshold(self) -> float:
+        if not self._good:
+            return self.scorer.default_threshold(self.exercise)
+        return max(self.floor, self.margin * max(self._good))
+
+    def score(self, trajectory: np.ndarray) -> AnomalyResult:
+        return self.scorer.score_trajectory(self.exercise, trajectory, threshold=self.threshold)

@@ -1,0 +1,251 @@
+"""The per-rep / per-stride anomaly autoencoder (torch): data from the synthesizer's good reps, a small
+exercise-conditioned MLP autoencoder, its training loop and the synthetic faulty-vs-good AUROC.
+
+Scoring (mirrored by `coach.ml.anomaly` at run time, from the ONNX metadata): standardise the rep
+trajectory with the exercise's mean rep and per-channel spread, reconstruct it, take the mean squared error
+over valid samples, divide by the median error of good held-out reps of that exercise. The threshold is
+the 95th percentile of those good reps' normalised scores.
+
+Threads: call from one thread.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+
+from coach.activities import REP_EXERCISES
+from coach.features.reps import CHANNELS, REP_SAMPLES, rep_trajectory
+from coach.pose.smoothing import smooth_track
+from coach.synth import FAULTS, SynthOptions, generate
+
+log = logging.getLogger(__name__)
+
+ANOMALY_EXERCISES: tuple[str, ...] = (*REP_EXERCISES, "running", "walking")
+_FULL_BODY = SynthOptions(close_up_rate=0.0)
+AE_VERSION = "1"
+
+
+def synthetic_reps(
+    exercise: str, seeds: range, fault: str | None = None, max_per_clip: int = 6
+) -> np.ndarray:
+    """(M, REP_SAMPLES, C) trajectories of the complete reps/strides of synthetic clips (smoothed as live)."""
+    out = []
+    for s in seeds:
+        # Full-body framing: form faults live in the legs as much as the arms, and a close-up (legs out of
+        # the image) is not a view the autoencoder is meant to judge.
+        clip = generate(exercise, seed=s, fault=fault, options=_FULL_BODY)
+        lm, wd = smooth_track(clip.media_ts, clip.landmarks, clip.world)
+        for first, last in clip.spans[:max_per_clip]:
+            if last - first >= 4:
+                out.append(rep_trajectory(lm, wd, clip.camera.image_size, first, last))
+    return np.stack(out) if out else np.empty((0, REP_SAMPLES, len(CHANNELS)))
+
+
+class RepAutoencoder(nn.Module):
+    """(B, S, C) standardised trajectory + (B, E) exercise one-hot -> (B, S, C) reconstruction."""
+
+    def __init__(self, n_exercises: int, hidden: int = 128, code: int = 12) -> None:
+        super().__init__()
+        d = REP_SAMPLES * len(CHANNELS)
+        self.encoder = nn.Sequential(nn.Linear(d + n_exercises, hidden), nn.ReLU(), nn.Linear(hidden, code))
+        self.decoder = nn.Sequential(nn.Linear(code + n_exercises, hidden), nn.ReLU(), nn.Linear(hidden, d))
+
+    def forward(self, x: torch.Tensor, exercise: torch.Tensor) -> torch.Tensor:
+        flat = x.reshape(x.shape[0], -1)
+        z = self.encoder(torch.cat([flat, exercise], dim=1))
+        return self.decoder(torch.cat([z, exercise], dim=1)).reshape(x.shape)
+
+
+@dataclass(frozen=True, slots=True)
+class RepStats:
+    """Per exercise: mean rep (E, S, C), per-channel spread (E, C)."""
+
+    mean: np.ndarray
+    std: np.ndarray
+
+    def apply(self, x: np.ndarray, e: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(standardised with NaN -> 0, valid mask)."""
+        z = (x - self.mean[e]) / self.std[e][:, None, :]
+        valid = np.isfinite(z)
+        return np.where(valid, z, 0.0).astype(np.float32), valid
+
+
+def fit_stats(reps: dict[str, np.ndarray]) -> RepStats:
+    mean = np.zeros((len(ANOMALY_EXERCISES), REP_SAMPLES, len(CHANNELS)), dtype=np.float32)
+    std = np.ones((len(ANOMALY_EXERCISES), len(CHANNELS)), dtype=np.float32)
+    for i, ex in enumerate(ANOMALY_EXERCISES):
+        x = reps[ex]
+        mean[i] = np.nan_to_num(np.nanmean(x, axis=0))
+        # Floor: a channel that barely moves in an exercise (elbows in a squat) must not amplify noise.
+        std[i] = np.maximum(np.nan_to_num(np.nanstd(x - mean[i], axis=(0, 1)), nan=1.0), 0.02)
+    return RepStats(mean, std)
+
+
+def _onehot(e: np.ndarray) -> np.ndarray:
+    return np.eye(len(ANOMALY_EXERCISES), dtype=np.float32)[e]
+
+
+def train_autoencoder(
+    x: np.ndarray, e: np.ndarray, stats: RepStats, *, epochs: int = 60, seed: int = 0
+) -> RepAutoencoder:
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    model = RepAutoencoder(len(ANOMALY_EXERCISES))
+    z, valid = stats.apply(x, e)
+    zt, vt, et = torch.from_numpy(z), torch.from_numpy(valid.astype(np.float32)), torch.from_numpy(_onehot(e))
+    opt = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=1e-4)
+    batch = 128
+    steps = max(1, len(x) // batch)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, 2e-3, total_steps=epochs * steps)
+    for epoch in range(epochs):
+        total = 0.0
+        for _ in range(steps):
+            idx = torch.from_numpy(rng.integers(0, len(x), batch))
+            xb = zt[idx]
+            # Denoising: the model learns to return to good movement from a slightly perturbed input.
+            rec = model(xb + 0.1 * torch.randn_like(xb), et[idx])
+            loss = (((rec - xb) ** 2) * vt[idx]).sum() / vt[idx].sum().clamp(min=1)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            total += float(loss.detach())
+        if (epoch + 1) % 20 == 0:
+            log.info("autoencoder epoch %d/%d loss %.4f", epoch + 1, epochs, total / steps)
+    model.eval()
+    return model
+
+
+def rep_errors(model: RepAutoencoder, x: np.ndarray, e: np.ndarray, stats: RepStats) -> np.ndarray:
+    """(M,) mean squared reconstruction error over valid samples (standardised units)."""
+    z, valid = stats.apply(x, e)
+    with torch.no_grad():
+        rec = model(torch.from_numpy(z), torch.from_numpy(_onehot(e))).numpy()
+    se = (rec - z) ** 2 * valid
+    return se.sum(axis=(1, 2)) / np.maximum(valid.sum(axis=(1, 2)), 1)
+
+
+def auroc(neg: np.ndarray, pos: np.ndarray) -> float:
+    """Probability that a random positive scores above a random negative (ties count half)."""
+    if len(neg) == 0 or len(pos) == 0:
+        return float("nan")
+    diff = pos[:, None] - neg[None, :]
+    return float(((diff > 0).sum() + 0.5 * (diff == 0).sum()) / diff.size)
+
+
+def build_and_train(seed: int, clips_per_exercise: int = 24) -> tuple[RepAutoencoder, RepStats, dict]:
+    """Train on good synthetic reps; calibrate on held-out good reps; measure AUROC on faulty reps."""
+    base = seed * 1_000_003
+    train = {ex: synthetic_reps(ex, range(base, base + clips_per_exercise)) for ex in ANOMALY_EXERCISES}
+    stats = fit_stats(train)
+    x = np.concatenate([train[ex] for ex in ANOMALY_EXERCISES])
+    e = np.concatenate([np.full(len(train[ex]), i) for i, ex in enumerate(ANOMALY_EXERCISES)])
+    log.info("autoencoder: %d good reps/strides", len(x))
+    model = train_autoencoder(x, e, stats, seed=seed)
+    calib_seeds = range(base + 500_000, base + 500_000 + 16)
+    test_seeds = range(base + 700_000, base + 700_000 + 8)
+    ref, thr, chan_ref = [], [], []
+    report: dict = {"per_exercise": {}}
+    all_neg, all_pos = [], []
+    for i, ex in enumerate(ANOMALY_EXERCISES):
+        good = synthetic_reps(ex, calib_seeds)
+        ei = np.full(len(good), i)
+        err = rep_errors(model, good, ei, stats)
+        r = float(np.median(err))
+        ref.append(r)
+        thr.append(float(np.percentile(err / r, 95)))
+        z, valid = stats.apply(good, ei)
+        with torch.no_grad():
+            rec = model(torch.from_numpy(z), torch.from_numpy(_onehot(ei))).numpy()
+        per_chan = ((rec - z) ** 2 * valid).sum(axis=(0, 1)) / np.maximum(valid.sum(axis=(0, 1)), 1)
+        chan_ref.append(np.maximum(per_chan, 1e-4))
+        tg = synthetic_reps(ex, test_seeds)
+        neg = rep_errors(model, tg, np.full(len(tg), i), stats) / r
+        entry = {"good_reps": len(tg), "threshold": thr[-1], "faults": {}}
+        for fault in FAULTS[ex]:
+            fr = synthetic_reps(ex, test_seeds, fault=fault)
+            pos = rep_errors(model, fr, np.full(len(fr), i), stats) / r
+            entry["faults"][fault] = {
+                "reps": len(fr),
+                "auroc": auroc(neg, pos),
+                "flagged": float((pos > thr[-1]).mean()) if len(pos) else float("nan"),
+            }
+            all_pos.append(pos)
+        entry["good_flagged"] = float((neg > thr[-1]).mean())
+        all_neg.append(neg)
+        report["per_exercise"][ex] = entry
+    report["auroc_all"] = auroc(np.concatenate(all_neg), np.concatenate(all_pos))
+    report["reference_error"] = ref
+    report["threshold"] = thr
+    report["channel_reference"] = np.asarray(chan_ref).tolist()
+    return model, stats, report
+
+
+@dataclass(frozen=True, slots=True)
+class RealReps:
+    clip: str
+    exercise: str
+    form: str | None
+    trajectories: np.ndarray  # (M, REP_SAMPLES, C)
+
+
+def real_clip_reps(videos_dir, pose_model, cache_dir) -> list[RealReps]:
+    """Rep trajectories of the labelled real clips, segmented by the product's own rep engine."""
+    import json
+
+    from coach.analysis.offline import analyze_video
+    from coach.training.data import LABEL_MAP
+
+    labels = json.loads((videos_dir / "labels.json").read_text())
+    out = []
+    for item in labels["videos"]:
+        ex = LABEL_MAP.get(item["movement"], item["movement"])
+        if ex not in REP_EXERCISES:
+            continue
+        clip = analyze_video(videos_dir / item["file"], pose_model, exercise=ex, pose_cache_dir=cache_dir)
+        s = clip.smoothed
+        trajs = []
+        for rep in clip.reps.rep_records if clip.reps else ():
+            first = int(np.searchsorted(s.frame_index, rep.start_frame))
+            last = int(np.searchsorted(s.frame_index, rep.end_frame))
+            if last - first >= 4:
+                trajs.append(rep_trajectory(s.landmarks, s.world, s.image_size, first, last))
+        if trajs:
+            out.append(RealReps(item["file"], ex, item.get("form"), np.stack(trajs)))
+    return out
+
+
+def real_clip_check(
+    model: RepAutoencoder, stats: RepStats, ref: list[float], reps: list[RealReps]
+) -> list[dict]:
+    """Per real clip: its reps' scores, and for clips labelled with a form problem whether their median
+    score is above every good clip of the same exercise (other clips, no form label)."""
+    scores = {}
+    for r in reps:
+        i = ANOMALY_EXERCISES.index(r.exercise)
+        scores[r.clip] = rep_errors(model, r.trajectories, np.full(len(r.trajectories), i), stats) / ref[i]
+    out = []
+    for r in reps:
+        good = [
+            float(np.median(scores[o.clip]))
+            for o in reps
+            if o.exercise == r.exercise and o.form is None and o.clip != r.clip
+        ]
+        med = float(np.median(scores[r.clip]))
+        out.append(
+            {
+                "clip": r.clip,
+                "exercise": r.exercise,
+                "form": r.form,
+                "reps": len(r.trajectories),
+                "median_score": round(med, 3),
+                "above_all_good_clips": (med > max(good)) if (r.form and good) else None,
+                "good_clip_medians": [round(g, 3) for g in sorted(good)] if r.form else None,
+            }
+        )
+    return out

@@ -1,0 +1,64 @@
+"""Rep autoencoder export: torch and onnxruntime agree, and the runtime reads its statistics from the file.
+
+Needs the ``train`` extra (CI installs ``.[dev,train]``)."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from coach.features.reps import CHANNELS, REP_SAMPLES
+from coach.ml.anomaly import RepAnomalyScorer
+from coach.ml.onnx_model import OnnxModel
+from coach.training.anomaly import ANOMALY_EXERCISES, RepAutoencoder, fit_stats, rep_errors, synthetic_reps
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _export_module():
+    spec = importlib.util.spec_from_file_location("export_onnx", REPO / "scripts" / "export_onnx.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def test_autoencoder_onnx_matches_torch_and_runtime_scores_match(tmp_path: Path) -> None:
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    reps = {ex: synthetic_reps(ex, range(2), max_per_clip=2) for ex in ANOMALY_EXERCISES}
+    stats = fit_stats(reps)
+    model = RepAutoencoder(len(ANOMALY_EXERCISES)).eval()
+    e = ANOMALY_EXERCISES.index("squat")
+    x = reps["squat"]
+    ref = [1.0] * len(ANOMALY_EXERCISES)
+    ckpt = tmp_path / "rep_autoencoder.pt"
+    report = {
+        "reference_error": ref,
+        "threshold": [2.0] * len(ANOMALY_EXERCISES),
+        "channel_reference": np.ones((len(ANOMALY_EXERCISES), len(CHANNELS))).tolist(),
+    }
+    torch.save(
+        {"state_dict": model.state_dict(), "mean": stats.mean, "std": stats.std,
+         "exercises": list(ANOMALY_EXERCISES), "report": report, "seed": 0},
+        ckpt,
+    )  # fmt: skip
+    out = _export_module().export_autoencoder(ckpt, tmp_path / "rep_autoencoder.onnx")
+
+    z, _ = stats.apply(x, np.full(len(x), e))
+    onehot = np.zeros((len(x), len(ANOMALY_EXERCISES)), np.float32)
+    onehot[:, e] = 1
+    with torch.no_grad():
+        expected = model(torch.from_numpy(z), torch.from_numpy(onehot)).numpy()
+    sess = OnnxModel.load(out).session
+    got = sess.run(None, {"trajectory": z, "exercise": onehot})[0]
+    assert got.shape == (len(x), REP_SAMPLES, len(CHANNELS))
+    assert np.max(np.abs(got - expected)) <= 1e-4
+
+    scorer = RepAnomalyScorer(out)
+    torch_scores = rep_errors(model, x, np.full(len(x), e), stats)
+    runtime_scores = [scorer.score_trajectory("squat", t).score for t in x]
+    np.testing.assert_allclose(runtime_scores, torch_scores, rtol=1e-3)
+    assert scorer.default_threshold("squat") == 2.0
