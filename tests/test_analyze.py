@@ -122,6 +122,11 @@ def test_cli_json_document(videos_dir: Path, full_model: Path, tmp_path: Path) -
     ):
         assert key in doc
     assert doc["schema"] == 1 and doc["exercise"] == "squat" and doc["fps"] == pytest.approx(30.0)
+    assert doc["exercise_confidence"] is None  # named by the user, not recognised
+    assert doc["reps"] == 5 and len(doc["rep_events"]) == 5
+    for event in doc["rep_events"]:
+        assert event["anomaly"]["score"] > 0 and event["anomaly"]["threshold"] > 0
+        assert isinstance(event["anomaly"]["top_joints"], list)
     assert doc["frames"] == 365 and doc["frames_with_pose"] >= 0.95 * 365
     assert doc["timing"]["wall_s"] > 0 and doc["timing"]["pose_ms_per_frame"] > 0
     assert "frame" in out.stderr or "%" in out.stderr  # the progress bar went to stderr
@@ -161,3 +166,11 @@ def test_help_lists_subcommands() -> None:
     assert out.returncode == 0
     for cmd in ("analyze", "models", "app"):
         assert cmd in out.stdout
+
+
+def test_auto_recognises_the_exercise_and_counts(videos_dir: Path, full_model: Path, labels: dict) -> None:
+    name = "squat__front__nowva_goblet.mp4"
+    a = analyze_video(videos_dir / name, full_model, exercise=None)
+    assert a.exercise == labels[name]["movement"]
+    assert a.exercise_confidence is not None and 0.5 < a.exercise_confidence <= 1.0
+    assert a.reps is not None and a.reps.reps == labels[name]["reps"]

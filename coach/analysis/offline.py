@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from coach.activities import GAIT_ACTIVITIES, REP_EXERCISES
-from coach.analysis import pose_cache
+from coach.analysis import model_scores, pose_cache
 from coach.analysis.pose_lanes import LaneTiming, PoseRun, run_pose
 from coach.analysis.track import PoseTrack
 from coach.gait.analyze import GaitAnalysis, analyze_gait
@@ -49,8 +49,11 @@ class ClipAnalysis:
     views: list[View]  # per-frame view
     view: View  # dominant view of the clip
     exercise: str | None
+    exercise_confidence: float | None  # the classifier's, when the exercise was recognised (auto)
     reps: RepAnalysis | None  # when `exercise` is a rep exercise
+    rep_anomalies: list[dict | None]  # one autoencoder verdict per entry of reps.rep_records
     gait: GaitAnalysis | None  # when `exercise` is running or walking
+    stride_anomalies: list[dict]  # one autoencoder verdict per gait cycle
     timing: Timing
 
     @property
@@ -73,7 +76,7 @@ def analyze_video(
     on_progress: Callable[[int], None] | None = None,
     pose_cache_dir: Path | None = None,
 ) -> ClipAnalysis:
-    """Analyse every frame of `video` (nothing is dropped). `exercise=None` means not (yet) known.
+    """Analyse every frame of `video` (nothing is dropped). `exercise=None` means recognise it (auto).
 
     `time_scale` is how many times slower than real time the footage plays (slow motion, gait only);
     `runner_height_m` lets the gait engine report vertical oscillation in centimetres. With
@@ -105,12 +108,19 @@ def analyze_video(
     yaw = estimate_yaw(lm, world, raw.image_size)
     views = list(classify_view(yaw))
     view = clip_view(yaw)
+    confidence = None
+    if exercise is None:
+        recognised = model_scores.classify(smoothed)
+        if recognised is not None:
+            exercise, confidence = recognised.label, recognised.confidence
     reps = analyze_reps(smoothed, exercise, view) if exercise in REP_EXERCISES else None
     gait = (
         analyze_gait(smoothed, exercise, time_scale=time_scale, runner_height_m=runner_height_m)
         if exercise in GAIT_ACTIVITIES
         else None
     )
+    rep_anomalies = model_scores.rep_anomalies(smoothed, reps) if reps is not None else []
+    stride_anomalies = model_scores.stride_anomalies(smoothed, gait, time_scale) if gait is not None else []
     t2 = time.perf_counter()
     n = max(1, len(raw))
     timing = Timing(
@@ -132,7 +142,10 @@ def analyze_video(
         views=views,
         view=view,
         exercise=exercise,
+        exercise_confidence=confidence,
         reps=reps,
+        rep_anomalies=rep_anomalies,
         gait=gait,
+        stride_anomalies=stride_anomalies,
         timing=timing,
     )

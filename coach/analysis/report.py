@@ -1,7 +1,8 @@
 """The JSON document `coach analyze --json` prints (schema 1). Keys are stable: later features fill values.
 
     {"schema": 1, "video": str, "fps": float, "frames": int, "frames_with_pose": int,
-     "exercise": str | null, "view": "front" | "side" | "oblique" | "unknown",
+     "exercise": str | null, "exercise_confidence": float | null,
+     "view": "front" | "side" | "oblique" | "unknown",
      "reps": int | null, "partial_reps": int | null, "rep_events": [...],
      "rules": {"checked": [...], "skipped": [...]} | null, "gait": {...} | null,
      "timing": {"wall_s": float, "pose_ms_per_frame": float, "decode_ms_per_frame": float,
@@ -10,7 +11,9 @@
 
 `reps` is null when no rep exercise was analysed; `gait` is null when no gait activity was analysed. One
 `rep_events` entry per rep (full or partial): index, start/bottom/end times and frames, partial flag,
-metrics and faults (see `coach.reps.analyze`). `gait` is documented in `coach.gait.analyze`.
+metrics, faults and `anomaly` (autoencoder: score, threshold, top_joints, phase; null when the rep could
+not be scored). `gait` is documented in `coach.gait.analyze`; its `strides` list carries one `anomaly` per
+gait cycle. `exercise_confidence` is the classifier's, set only when the exercise was recognised (auto).
 """
 
 from __future__ import annotations
@@ -29,6 +32,12 @@ def build_report(analysis: ClipAnalysis, *, pose_model: Path) -> dict[str, Any]:
     """The schema-1 document for one analysed clip (plain JSON types only)."""
     t = analysis.timing
     reps = analysis.reps.to_json() if analysis.reps is not None else None
+    if reps is not None:
+        for event, anomaly in zip(reps["rep_events"], analysis.rep_anomalies, strict=True):
+            event["anomaly"] = anomaly
+    gait = analysis.gait.to_json() if analysis.gait is not None else None
+    if gait is not None:
+        gait["strides"] = analysis.stride_anomalies
     return {
         "schema": SCHEMA_VERSION,
         "video": str(analysis.video),
@@ -36,12 +45,15 @@ def build_report(analysis: ClipAnalysis, *, pose_model: Path) -> dict[str, Any]:
         "frames": analysis.frames,
         "frames_with_pose": analysis.frames_with_pose,
         "exercise": analysis.exercise,
+        "exercise_confidence": None
+        if analysis.exercise_confidence is None
+        else round(analysis.exercise_confidence, 3),
         "view": analysis.view.value,
         "reps": reps["reps"] if reps else None,
         "partial_reps": reps["partial_reps"] if reps else None,
         "rep_events": reps["rep_events"] if reps else [],
         "rules": {"checked": reps["checked_rules"], "skipped": reps["skipped_rules"]} if reps else None,
-        "gait": analysis.gait.to_json() if analysis.gait is not None else None,
+        "gait": gait,
         "timing": {
             "wall_s": round(t.wall_s, 3),
             "pose_ms_per_frame": round(t.pose_ms_per_frame, 2),
