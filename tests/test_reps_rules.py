@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from coach.pose.types import Pose
 from coach.reps.analyze import analyze_reps
 from coach.reps.synthetic import Camera, inject_fault, rep_profile, skeleton_track
 
@@ -94,3 +95,46 @@ def test_fault_events_carry_cue_and_frame_range():
     a = analyze_reps(inject_fault(track, "rounded_back", 0.4 * depth), "deadlift", "side")
     f = next(f for r in a.rep_records for f in r.faults if f.rule == "rounded_back")
     assert f.cue and f.start_frame <= f.end_frame and f.value > 0.2
+
+
+def _legs_pose(knee_in_m: float, yaw_deg: float) -> Pose:
+    """A squatting athlete's legs in MediaPipe world coordinates (x right, y down, z away from the camera),
+    feet turned out, knees pushed `knee_in_m` medially off the line of the toes, turned `yaw_deg`."""
+    from coach.pose.landmarks import Landmark as L
+
+    world = np.zeros((33, 3))
+    for side, (hip, knee, ankle, heel, toe) in (
+        (1.0, (L.LEFT_HIP, L.LEFT_KNEE, L.LEFT_ANKLE, L.LEFT_HEEL, L.LEFT_FOOT_INDEX)),
+        (-1.0, (L.RIGHT_HIP, L.RIGHT_KNEE, L.RIGHT_ANKLE, L.RIGHT_HEEL, L.RIGHT_FOOT_INDEX)),
+    ):
+        foot = np.array([side * 0.06, 0.0, -0.2])  # toes forward (toward the camera) and turned out
+        along = foot / np.linalg.norm(foot)
+        world[ankle] = [side * 0.18, 0.5, 0.0]
+        world[heel] = world[ankle] + [0.0, 0.05, 0.05]
+        world[toe] = world[heel] + foot
+        world[knee] = world[ankle] + 0.3 * along + [0.0, -0.3, 0.0] + knee_in_m * np.array([-side, 0, 0])
+        world[hip] = [side * 0.12, 0.0, 0.15]
+    r = np.radians(yaw_deg)
+    rot = np.array([[np.cos(r), 0, np.sin(r)], [0, 1, 0], [-np.sin(r), 0, np.cos(r)]])
+    world = world @ rot.T
+    landmarks = np.zeros((33, 5), np.float32)
+    landmarks[:, :2] = 0.5 + 0.5 * world[:, :2]  # an image is needed, only the world is read here
+    landmarks[:, 3:] = 1.0
+    return Pose(landmarks, world.astype(np.float32), (640, 480))
+
+
+def test_knee_over_foot_reads_the_same_from_the_front_and_at_45_degrees():
+    from coach.reps.signals import frame_features
+
+    def tilt(knee_in: float, yaw: float) -> tuple[float, float]:
+        f = frame_features(_legs_pose(knee_in, yaw))
+        return f["knee_over_foot_left"], f["knee_over_foot_right"]
+
+    straight, caved = tilt(0.0, 0.0), tilt(0.12, 0.0)
+    assert all(abs(v) < 1.0 for v in straight)  # knees over the toes: in the foot's plane
+    assert all(v < -10.0 for v in caved)  # knees 12 cm inside the line of the toes
+    for yaw in (30.0, 45.0, -45.0):
+        assert np.allclose(tilt(0.12, yaw), caved, atol=1e-3)
+        assert np.allclose(tilt(0.0, yaw), straight, atol=1e-3)
+    # Pushing the knees out reads the other way.
+    assert all(v > 10.0 for v in tilt(-0.12, 45.0))

@@ -80,7 +80,9 @@ class FormRule:
     start or finish, whichever is nearer rest: a deadlift starts on the floor and is judged against its
     lockout), or at the turn for `Phase.BACK`. `views` lists where the rule is valid; in other views it is
     skipped and reported as skipped. A `Phase.FINISH` rule is not judged on a rep whose top was not seen
-    (the stream ended or the pose dropped out on the way up)."""
+    (the stream ended or the pose dropped out on the way up). With `per_side`, the rule is judged on
+    `feature + "_left"` and `feature + "_right"` separately, each against its own reference (one knee caving
+    in is a fault even when the other pushes out), and the worse side is reported."""
 
     name: str
     cue: str
@@ -91,6 +93,7 @@ class FormRule:
     phase: Phase = Phase.REP
     relative: bool = False
     min_frames: int = 2
+    per_side: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,10 +134,12 @@ CATALOGUE: dict[str, ExerciseSpec] = {
             rules=(
                 FormRule("squat_depth", "Sit deeper", "hip_below_knee", Test.BELOW, -0.15, _SIDE,
                          phase=Phase.TURN, min_frames=1),
-                # Bending the knees over turned-out feet widens the knees relative to the ankles; knees
-                # narrower (relative to the ankles) at the bottom than when standing have moved inward.
-                FormRule("knee_valgus", "Knees out", "knee_width_ratio", Test.BELOW, 0.0,
-                         frozenset({"front"}), phase=Phase.BOTTOM, relative=True, min_frames=3),
+                # Each shank's tilt out of its foot's vertical plane, from world landmarks (view-robust), per
+                # leg against the athlete's own standing value: 10 degrees medial is about 7 cm of knee
+                # travel inward over a 40 cm shin. Needs both knees, so not from a true side, where the far
+                # knee is hidden behind the near leg and its world position is a guess.
+                FormRule("knee_valgus", "Knees out", "knee_over_foot", Test.BELOW, -10.0, _FRONT,
+                         phase=Phase.BOTTOM, relative=True, min_frames=3, per_side=True),
                 FormRule("forward_lean", "Chest up", "trunk_lean", Test.ABOVE, 50.0, _SIDE),
                 FormRule("heel_lift", "Keep your heels down", "heel_lift", Test.ABOVE, 0.25, _SIDE,
                          relative=True, min_frames=3),

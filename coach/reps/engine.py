@@ -32,7 +32,7 @@ import logging
 import math
 from collections import deque
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import Enum
 
 import numpy as np
@@ -475,7 +475,21 @@ class RepEngine:
             self.checked_rules.add(rule.name)
             if rule.phase is Phase.FINISH and top is None:
                 continue
-            fault = _check_rule(rule, frames + (top or []), len(frames), peak_i, self._sign)
+            window = frames + (top or [])
+            if rule.per_side:
+                found = [
+                    _check_rule(replace(rule, feature=f"{rule.feature}_{side}"), window, len(frames), peak_i,
+                                self._sign)
+                    for side in ("left", "right")
+                ]
+                sides = [f for f in found if f is not None]
+                fault = None
+                if sides:
+                    # The worse side: furthest beyond the threshold in the rule's direction.
+                    key = (lambda f: f.value) if rule.test is Test.ABOVE else (lambda f: -f.value)
+                    fault = max(sides, key=key)
+            else:
+                fault = _check_rule(rule, window, len(frames), peak_i, self._sign)
             if fault is not None:
                 faults.append(fault)
         return tuple(faults)

@@ -14,6 +14,10 @@ Lengths are divided by a body dimension so the numbers do not depend on the athl
 - upper-body distances are in TORSO lengths (shoulder to hip).
 Image y points down, so every "height" below is flipped to point up.
 
+Two features come from the WORLD landmarks instead (metres, hip-centred, in the athlete's own 3D frame):
+`knee_over_foot_left/right`, the frontal-plane knee track used for knee valgus, because the image x-distance
+between the knees changes with the camera's yaw and cannot be compared between a front and a 45-degree view.
+
 Pairs of left/right values are combined symmetrically (mean, min or max of the sides present), so a
 left/right swap of the landmarks in a side view does not change a combined feature.
 """
@@ -35,14 +39,25 @@ _SIDES = ("left", "right")
 FEATURE_NAMES: tuple[str, ...] = (
     "knee", "knee_min", "hip", "hip_min", "elbow", "elbow_min", "shoulder", "shoulder_max",
     "trunk_lean", "hip_height", "shoulder_height", "hip_minus_shoulder_height", "hip_below_knee",
-    "knee_width_ratio", "heel_lift", "elbow_drift", "wrist_above_shoulder", "ear_shoulder_gap",
+    "heel_lift", "elbow_drift", "wrist_above_shoulder", "ear_shoulder_gap",
     "hip_sag", "knee_past_toe", "neck_trunk", "head_below_trunk", "hip_extension_lag", "lr_knee", "lr_hip",
-    "lr_elbow", "lr_shoulder",
+    "lr_elbow", "lr_shoulder", "knee_over_foot_left", "knee_over_foot_right",
 )
 
 # Below this trunk lean the trunk is near vertical: "below the trunk line" has no defined side, and a head
 # carried forward while standing is posture, not a loaded rounded back.
 _HINGE_MIN_LEAN_DEG = 30.0
+
+# A foot's pitch is only read from heel and toe landmarks MediaPipe is confident it sees. The smoother keeps
+# anything at visibility >= 0.5 ("more likely visible than not"), which is enough to place a landmark but not
+# to judge a few degrees of foot pitch: a foot hidden behind barbell plates or in shadow is still placed, on
+# the model's prior for the pose, and that prior lifts the heels of a deep hinge. A fault is something the
+# athlete is told, so it needs more than a coin flip.
+_FOOT_CONFIDENT_VISIBILITY = 0.8
+
+# Knee over the foot (world landmarks): a foot pitched more than 75 degrees (heel high, or a landmark
+# glitch) has too short a horizontal heel->toe direction to define the foot's plane.
+_MIN_FOOT_HORIZONTAL = 0.25
 
 
 def _mean(*v: float) -> float:
@@ -81,10 +96,66 @@ def _point_line_offset(p: np.ndarray, a: np.ndarray, b: np.ndarray) -> float:
     return float(p[1] - y_line)
 
 
+def _knee_over_foot(world: np.ndarray) -> tuple[float, float]:
+    """(left, right) tilt of each shank out of its foot's vertical plane, degrees, from WORLD landmarks.
+
+    The foot's plane is the vertical plane through the heel->toe line; the tilt is the angle between the
+    ankle->knee vector and that plane, positive when the knee is lateral to it (outside the foot, away from
+    the body's midline), negative when medial (knee caving in). Knees that track over the toes stay in the
+    plane whatever the stance width or toe-out, and the measure lives in the athlete's own body frame, so it
+    reads the same from the front and at 45 degrees (the image x-distance between knees does not: it
+    shrinks with the cosine of the yaw and mixes in the knees' forward travel). It needs both hips (to tell
+    medial from lateral), the knee, ankle, heel and toe of that leg; NaN otherwise. MediaPipe's world y
+    points down, so "vertical" is the world y axis (a camera pitched by a few degrees tilts it slightly).
+    """
+    w = world.astype(np.float64)
+    hip_line = w[L.LEFT_HIP] - w[L.RIGHT_HIP]  # points to the athlete's left
+    out = []
+    for side, (knee, ankle, heel, toe) in (
+        (1.0, (L.LEFT_KNEE, L.LEFT_ANKLE, L.LEFT_HEEL, L.LEFT_FOOT_INDEX)),
+        (-1.0, (L.RIGHT_KNEE, L.RIGHT_ANKLE, L.RIGHT_HEEL, L.RIGHT_FOOT_INDEX)),
+    ):
+        foot = w[toe] - w[heel]
+        horiz = np.array([foot[0], 0.0, foot[2]])
+        h_len, f_len = float(np.linalg.norm(horiz)), float(np.linalg.norm(foot))
+        shank = w[knee] - w[ankle]
+        s_len = float(np.linalg.norm(shank))
+        # Every comparison is False on NaN, so a missing landmark ends here as NaN.
+        if not (h_len > _MIN_FOOT_HORIZONTAL * f_len and s_len > 0):
+            out.append(math.nan)
+            continue
+        normal = np.array([horiz[2], 0.0, -horiz[0]]) / h_len  # horizontal, perpendicular to the foot
+        lateral = float(normal @ hip_line) * side
+        if not abs(lateral) > 0:
+            out.append(math.nan)
+            continue
+        normal *= math.copysign(1.0, lateral)  # away from the midline
+        out.append(math.degrees(math.asin(max(-1.0, min(1.0, float(shank @ normal) / s_len)))))
+    return out[0], out[1]
+
+
+# The last pose's features (a one-entry memo, keyed by the Pose object itself, which stays alive while
+# held here, so identity cannot be reused): the live pipeline reads its plotted angle from the features the
+# rep engine then asks for again for the same frame. Poses are frozen and never changed after smoothing.
+# One tuple, read and replaced atomically: safe if several threads call this.
+_last: tuple[Pose, dict[str, float]] | None = None
+
+
 def frame_features(pose: Pose | None) -> dict[str, float]:
-    """All features of one smoothed pose (see module docstring); every value NaN when `pose` is None."""
+    """All features of one smoothed pose (see module docstring); every value NaN when `pose` is None.
+    Returns a new dict each call; asking again for the same `Pose` object costs a dict copy."""
+    global _last
     if pose is None:
         return dict.fromkeys(FEATURE_NAMES, math.nan)
+    last = _last
+    if last is not None and last[0] is pose:
+        return dict(last[1])
+    f = _features(pose)
+    _last = (pose, f)
+    return dict(f)
+
+
+def _features(pose: Pose) -> dict[str, float]:
     p = pose.pixels().astype(np.float64)
     ang = {k: float(v) for k, v in body_angles(p).items()}
     f: dict[str, float] = {}
@@ -110,18 +181,18 @@ def frame_features(pose: Pose | None) -> dict[str, float]:
     f["hip_minus_shoulder_height"] = f["hip_height"] - f["shoulder_height"]
     f["hip_below_knee"] = (hip_y - knee_y) / shank  # > 0: hip crease below the knee (deep squat)
 
-    knee_w = abs(p[L.LEFT_KNEE, 0] - p[L.RIGHT_KNEE, 0])
-    ankle_w = abs(p[L.LEFT_ANKLE, 0] - p[L.RIGHT_ANKLE, 0])
-    # Front view only: knees narrower than the ankles means they cave in. Feet together make it meaningless.
-    f["knee_width_ratio"] = knee_w / ankle_w if ankle_w > 0.3 * shank else math.nan
+    f["knee_over_foot_left"], f["knee_over_foot_right"] = _knee_over_foot(pose.world)
     # Foot pitch: heel above the toe (image y smaller) in FOOT lengths (heel to foot_index), the larger of the
     # two feet. A rigid foot pivoting on its toes gives sin(pitch), whatever the athlete's size or distance.
     # Flat feet read a small constant (the heel landmark sits above the sole), so rules use it relative to
     # the athlete's own value at the top of the rep.
+    # Only feet whose heel and toe are confidently visible (see _FOOT_CONFIDENT_VISIBILITY) are read.
+    vis = pose.visibility
     pitches = []
     for heel, toe in ((L.LEFT_HEEL, L.LEFT_FOOT_INDEX), (L.RIGHT_HEEL, L.RIGHT_FOOT_INDEX)):
         foot = _dist(p, heel, toe)
-        pitches.append(float(p[toe, 1] - p[heel, 1]) / foot if foot > 0 else math.nan)
+        seen = min(float(vis[heel]), float(vis[toe])) >= _FOOT_CONFIDENT_VISIBILITY  # NaN -> False
+        pitches.append(float(p[toe, 1] - p[heel, 1]) / foot if foot > 0 and seen else math.nan)
     f["heel_lift"] = _max(*pitches)
     f["elbow_drift"] = _max(
         abs(p[L.LEFT_ELBOW, 0] - p[L.LEFT_SHOULDER, 0]) / torso,
