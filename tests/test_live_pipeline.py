@@ -255,3 +255,45 @@ def test_unknown_activity_is_refused_at_once(full_model: Path) -> None:
     with pytest.raises(ValueError, match="unknown activity"):
         pipeline.set_activity("yoga_flow")
     pipeline.set_activity("curl")  # an alias of bicep_curl is fine
+
+
+class KeepingSource(VideoFileSource):
+    """A clip that keeps every image it hands out, as a source with a frame cache (or a recorder) would."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.kept: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def read(self) -> Frame | None:
+        frame = super().read()
+        if frame is not None:
+            self.kept.append((frame.image, frame.image.copy()))
+        return frame
+
+
+def test_buffers_are_recycled_only_when_nobody_else_holds_them(full_model: Path) -> None:
+    # Mirrored, the analysis thread recycles each raw frame as the next frame's mirror buffer. A result the
+    # GUI holds, or a raw frame its source still holds, must never be drawn over by a later frame.
+    sources: list[KeepingSource] = []
+
+    def factory() -> KeepingSource:
+        sources.append(KeepingSource(GOBLET, end_frame=40))
+        return sources[-1]
+
+    p = LivePipeline(factory, full_model, activity="squat", lossless=True)
+    held: list[tuple[LiveResult, np.ndarray]] = []
+    p.start()
+    while p.state in (WorkerState.STARTING, WorkerState.RUNNING):
+        r = p.latest()
+        if r is not None and (not held or held[-1][0].frame_index != r.frame_index):
+            held.append((r, r.image.copy()))
+        time.sleep(0.002)
+    p.stop()
+    assert len(held) >= 5
+    for r, picture in held:
+        assert np.array_equal(r.image, picture), f"frame {r.frame_index}'s image changed after publication"
+    for i, (image, original) in enumerate(sources[0].kept):
+        assert np.array_equal(image, original), f"raw frame {i} the source still holds was overwritten"
+    steps = p.step_ms()
+    assert list(steps) == ["convert", "pose", "smooth", "view", "engine", "overlay", "other"]
+    assert steps["pose"][0] > steps["overlay"][0] > 0 and all(w >= 0 and c >= 0 for w, c in steps.values())

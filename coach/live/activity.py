@@ -168,6 +168,15 @@ class ActivityTracker:
         joint, how = self._primary
         return _reduce((angles[f"left_{joint}"], angles[f"right_{joint}"]), how)
 
+    def primary_angle_of_features(self, features: Mapping[str, float]) -> float:
+        """The same angle as `primary_angle`, read from `coach.reps.signals.frame_features` (which combines
+        the sides the same way: "knee" is the mean, "knee_min" the min, "shoulder_max" the max), so a frame
+        whose features the rep engine computes anyway costs nothing more."""
+        if self._primary is None:
+            return math.nan
+        joint, how = self._primary
+        return features.get(joint if how == "mean" else f"{joint}_{how}", math.nan)
+
     # ------------------------------------------------------------------ internals
     def _on_rep_events(self, events: list[Event]) -> None:
         for ev in events:

@@ -13,8 +13,23 @@ Threads and what each owns (see ../shared/STYLE.md and docs/live_contract.md):
 * **analysis** (`coach-live-analysis`) owns the `PoseEstimator` (VIDEO mode, fed the media timestamps),
   the `PoseSmoother`, the view classifier, the rep or gait engine of the current activity
   (`ActivityTracker`), the `CuePolicy` and the `Overlay`. Per frame: pose on the *unmirrored* frame, then
-  smoothing, view, engine, cues, and the overlay drawn on a (mirrored) copy; then it publishes a
-  `LiveResult`. It never waits for the GUI: results are published under a lock and the GUI pulls them.
+  smoothing, view, engine, cues, and the overlay; then it publishes a `LiveResult`. It never waits for the
+  GUI: results are published under a lock and the GUI pulls them.
+
+  No full-frame copies or allocations in the steady state. The analysis thread owns each frame's image
+  once it takes the frame from the inbox (a source must hand out a fresh array per frame, as OpenCV's
+  readers do; an image that is read-only or shares memory with the previous frame's is copied first; a
+  future recorder that wants the raw frame takes its own copy on the capture thread). Unmirrored, the
+  overlay is drawn on that image in place. Mirrored, the image is flipped into a spare buffer that becomes
+  `LiveResult.image`, and the raw image, which pose no longer needs, becomes the next frame's spare; a
+  spare is reused only while nothing else refers to it (reference count), so a result the GUI still holds is
+  never overwritten. (`cv2.flip` into another buffer was measured 2x faster than in place.) The BGR->RGB
+  conversion for MediaPipe goes into a buffer reused from frame to frame (MediaPipe copies its input).
+
+  Per-frame work is computed once and shared: the rep engine's features (`coach.reps.signals`) also give
+  the plotted primary angle. The camera view (yaw -> `ViewClassifier`) is re-estimated every
+  `VIEW_INTERVAL_S` of media time rather than every frame; in between the engine gets the last view.
+  Each analysed frame's time is split into steps (`coach.live.meters.STEPS`; `LivePipeline.step_ms`).
 * **GUI** (any other thread) calls `latest()`, `drain_events()`, `drain_series()`, `stats()`, `set_*()`,
   `start()` and `stop()`. Those only take short locks.
 
@@ -28,6 +43,7 @@ import dataclasses
 import importlib.util
 import logging
 import math
+import sys
 import threading
 import time
 from collections import deque
@@ -47,13 +63,14 @@ from coach.kinematics.angles import body_angles
 from coach.kinematics.view import View, ViewClassifier, estimate_yaw
 from coach.live.activity import ActivityTracker, canonical_activity
 from coach.live.inbox import LatestSlot
-from coach.live.meters import RateMeter, RollingValues
+from coach.live.meters import STEPS, RateMeter, RollingValues, StepClock, StepTotals
 from coach.live.types import LiveResult, PipelineStats, WorkerState
 from coach.overlay.compose import Overlay, OverlayData, mirror_image, mirror_pose
 from coach.pose.mediapipe_landmarker import PoseEstimator
 from coach.pose.smoothing import PoseSmoother
 from coach.pose.types import Pose, PoseSample
 from coach.reps.engine import Event
+from coach.reps.signals import frame_features
 
 __all__ = ["CAMERA_LOST", "DARK_WARNING", "NO_PERSON", "VIDEO_ENDED", "LivePipeline"]
 
@@ -70,11 +87,19 @@ DARK_ENTER = 35.0
 DARK_LEAVE = 45.0
 # Nobody seen for this long (media seconds) before warning: one missed detection is not "nobody".
 NO_PERSON_AFTER_S = 0.5
+# The view is re-estimated at most this often (media seconds). An athlete needs about a second to turn
+# 90 degrees, so 0.1 s adds at most ~9 degrees of lag on a fast turn and none on a steady camera; the
+# classifier's hysteresis (coach.kinematics.view.HYSTERESIS_DEG) is unchanged, it just sees fewer samples.
+# At 30 fps this saves two yaw estimates in three.
+VIEW_INTERVAL_S = 0.1
 # How long a cue stays in the banner (media seconds).
 CUE_DISPLAY_S = 3.0
 # Bounded buffers between the analysis thread and the GUI: minutes of events, a minute of 60 fps series.
 MAX_EVENTS = 2000
 MAX_SERIES = 3600
+
+_CONVERT, _POSE, _SMOOTH, _VIEW, _ENGINE, _OVERLAY, _OTHER = (STEPS.index(n) for n in (
+    "convert", "pose", "smooth", "view", "engine", "overlay", "other"))
 
 _CAPTURE_THREAD = "coach-live-capture"
 _ANALYSIS_THREAD = "coach-live-analysis"
@@ -230,6 +255,13 @@ class LivePipeline:
                 pose_ms=self._pose_ms.mean(),
             )
 
+    def step_ms(self) -> dict[str, tuple[float, float]]:
+        """Mean (wall ms, analysis-thread CPU ms) per analysed frame of each step in
+        `coach.live.meters.STEPS` since start(); for benchmarks. "pose" CPU is near zero because MediaPipe
+        runs its graph on its own threads; its wall time is the inference time."""
+        with self._stats_lock:
+            return self._steps.mean_ms()
+
     def work_ms(self) -> float:
         """Mean time the analysis thread spends per frame (pose included), rolling; for benchmarks."""
         with self._stats_lock:
@@ -272,6 +304,7 @@ class LivePipeline:
             self._latency_ms = RollingValues(self._stats_window)
             self._pose_ms = RollingValues(self._stats_window)
             self._work_ms = RollingValues(self._stats_window)
+            self._steps = StepTotals()
             self._frames_captured = 0
             self._frames_processed = 0
 
@@ -432,7 +465,14 @@ class LivePipeline:
                 log.warning("event buffer full: %d events dropped (nobody drains them)", self._events_lost)
             self._events.extend(events)
 
-    def _publish(self, result: LiveResult, pose_ms: float, work_ms: float, done_ts: float) -> None:
+    def _publish(
+        self,
+        result: LiveResult,
+        pose_ms: float,
+        work_ms: float,
+        done_ts: float,
+        steps: StepClock | None = None,
+    ) -> None:
         with self._lock:
             self._latest = result
             self._series.append((result.media_ts, math.nan if result.primary_angle is None
@@ -443,6 +483,8 @@ class LivePipeline:
             self._latency_ms.add(1000.0 * (done_ts - result.capture_ts))
             self._pose_ms.add(pose_ms)
             self._work_ms.add(work_ms)
+            if steps is not None:
+                self._steps.add(steps)
 
 
 class _Analysis:
@@ -463,6 +505,11 @@ class _Analysis:
             else None
         )
         self.mirrored = pipeline.mirror
+        self.steps = StepClock()
+        self._rgb: np.ndarray | None = None  # reused BGR->RGB buffer
+        self._last_image: np.ndarray | None = None  # the previous frame's raw image
+        self._spare: np.ndarray | None = None  # where the next mirrored image goes (see module docstring)
+        self._view_t = -math.inf  # media time of the last view estimate
         self.dark = False
         self.first_t: float | None = None
         self.last_person_t: float | None = None
@@ -491,17 +538,53 @@ class _Analysis:
         self.dark = level < (DARK_LEAVE if self.dark else DARK_ENTER)
         return self.dark
 
+    def _own(self, image: np.ndarray) -> np.ndarray:
+        """The frame's image, safe to draw on in place (see the module docstring)."""
+        last = self._last_image
+        if (
+            not image.flags.writeable
+            or not image.flags.c_contiguous
+            or (last is not None and np.may_share_memory(image, last))
+        ):
+            image = image.copy()
+        self._last_image = image
+        return image
+
+    def _mirrored(self, image: np.ndarray) -> np.ndarray:
+        """`image` flipped into the spare buffer; `image` becomes the next spare."""
+        spare, self._spare = self._spare, None
+        # 2 = the local name and getrefcount's argument: nobody else (a LiveResult, a view) holds it.
+        if spare is None or spare.shape != image.shape or sys.getrefcount(spare) > 2:
+            spare = np.empty_like(image)
+        out = mirror_image(image, out=spare)
+        self._spare = image
+        return out
+
+    def _to_rgb(self, image: np.ndarray) -> np.ndarray:
+        if self._rgb is None or self._rgb.shape != image.shape:
+            self._rgb = np.empty_like(image)
+        return cv2.cvtColor(image, cv2.COLOR_BGR2RGB, dst=self._rgb)
+
     def process(self, frame: Frame) -> None:
+        steps = self.steps
+        steps.start()
         t_start = time.monotonic()
         self._sync_settings()
         t = frame.media_ts
-        image = frame.image
+        image = self._own(frame.image)
         dark = self._is_dark(image)
+        steps.lap(_OTHER)
 
-        rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+        rgb = self._to_rgb(image)
+        steps.lap(_CONVERT)
+        # The mirrored copy for the overlay is made now, while the frame is still in the CPU cache from the
+        # conversion (after inference it is not: measured 2x slower). Pose reads only `rgb`.
+        out = self._mirrored(image) if self.mirrored else image
+        steps.lap(_OVERLAY)
         t_pose = time.perf_counter()
         raw = self.estimator.detect(rgb, t)
         pose_ms = 1000.0 * (time.perf_counter() - t_pose)
+        steps.lap(_POSE)
 
         lm, world = self.smoother.update(
             t, raw.landmarks if raw is not None else None, raw.world if raw is not None else None
@@ -510,24 +593,36 @@ class _Analysis:
         # As offline (PoseTrack.has_pose on the smoothed track): a landmark held through a short gap still
         # counts as a pose; once everything has expired the engines see None and pause.
         pose = Pose(lm, world, (w, h)) if np.isfinite(lm[:, 0]).any() else None
+        steps.lap(_SMOOTH)
 
         view: str | None = None
-        angle = math.nan
         if pose is not None:
-            yaw = float(estimate_yaw(lm, world, (w, h)))
-            self.views.update(yaw)
+            if t - self._view_t >= VIEW_INTERVAL_S or self.views.state is View.UNKNOWN:
+                yaw = float(estimate_yaw(lm, world, (w, h)))
+                self.views.update(yaw)
+                if yaw == yaw:  # not NaN: a frame without shoulders or hips retries on the next frame
+                    self._view_t = t
             # The last known view (a frame without shoulders or hips does not unset it).
             view = None if self.views.state is View.UNKNOWN else self.views.state.value
-            if self.tracker.activity is not None:
+        steps.lap(_VIEW)
+
+        angle = math.nan
+        if pose is not None and self.tracker.activity is not None:
+            if self.tracker.is_gait:
                 angle = self.tracker.primary_angle(
                     {k: float(a) for k, a in body_angles(pose.pixels().astype(np.float64)).items()}
                 )
+            else:
+                # The rep engine computes these same features for this same pose object: computed once
+                # (frame_features keeps the last pose's features).
+                angle = self.tracker.primary_angle_of_features(frame_features(pose))
         events = self.tracker.update(PoseSample(t, frame.index, pose), view)
         if events:
             self.p._push_events(events)
         values = self.tracker.new_metric_values()
         if events or values:
             self._cues([*events, *values], t)
+        steps.lap(_ENGINE)
 
         if self.first_t is None:
             self.first_t = t
@@ -538,19 +633,16 @@ class _Analysis:
             warnings.append(NO_PERSON)
         if dark:
             warnings.append(DARK_WARNING)
-
         cue = self.cue[0] if self.cue is not None and t - self.cue[1] <= CUE_DISPLAY_S else None
-        if self.mirrored:
-            out = mirror_image(image)
-            shown = mirror_pose(pose) if pose is not None else None
-        else:
-            # A copy: the raw frame may also be held by a recorder, which must not get the overlay.
-            out = image.copy()
-            shown = pose
+        steps.lap(_OTHER)
+
+        # `out` is the frame's own image (drawn on in place) or its mirror in the spare buffer.
+        shown = mirror_pose(pose) if self.mirrored and pose is not None else pose
         data = OverlayData(shown, self.tracker.activity, self.tracker.reps, self.tracker.partial_reps,
                            self.tracker.phase, cue)
         self.overlay.draw(out, data)
-        done = time.monotonic()
+        steps.lap(_OVERLAY)
+
         result = LiveResult(
             frame_index=frame.index,
             capture_ts=frame.capture_ts,
@@ -568,7 +660,9 @@ class _Analysis:
             cue=cue,
             warnings=tuple(warnings),
         )
-        self.p._publish(result, pose_ms, 1000.0 * (done - t_start), done)
+        done = time.monotonic()
+        steps.lap(_OTHER)
+        self.p._publish(result, pose_ms, 1000.0 * (done - t_start), done, steps)
 
     def finish(self) -> None:
         """End of stream: close the engine's open rep or set; the last result shows the final counts."""

@@ -72,9 +72,12 @@ def mirror_pose(pose: Pose) -> Pose:
     return Pose(landmarks=lm, world=world, image_size=pose.image_size)
 
 
-def mirror_image(image: np.ndarray) -> np.ndarray:
-    """A horizontally flipped copy of `image`."""
-    return cv2.flip(image, 1)
+def mirror_image(image: np.ndarray, out: np.ndarray | None = None) -> np.ndarray:
+    """`image` flipped horizontally: a new array, or written into `out` (same shape; may be `image` itself,
+    to mirror in place without allocating a frame) and returned."""
+    if out is None:
+        return cv2.flip(image, 1)
+    return cv2.flip(image, 1, dst=out)
 
 
 class Overlay:
