@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 
 from coach import __version__
-from coach.cli import analyze_cmd, app_cmd, eval_cmd, live_cmd, models_cmd
+from coach.cli import analyze_cmd, app_cmd, eval_cmd, feedback_cmd, live_cmd, models_cmd
 from coach.errors import CoachError
 
 log = logging.getLogger("coach")
@@ -27,6 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     analyze_cmd.add_parser(sub)
     models_cmd.add_parser(sub)
     eval_cmd.add_parser(sub)
+    feedback_cmd.add_parser(sub)
     return parser
 
 
