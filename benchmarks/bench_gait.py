@@ -4,9 +4,8 @@ Run: ``/work/venv/bin/python benchmarks/bench_gait.py [--cache DIR] [--labels FI
 - the cost of one `GaitEngine.update` (median and 99th percentile, microseconds) on a synthetic runner;
 - per frame rate, the largest IC / TO timing error on the synthetic runner (in frames) and the longest
   confirmation delay, for the full detector and for the forward/backward extremes alone;
-- with a cache of MediaPipe tracks (``DIR/<clip>.npz`` with ``landmarks``, ``world``, ``media_ts``,
-  ``width``, ``height``, as written by the pose cache), the `coach eval gait` table over the labels file,
-  smoothed with `coach.pose.smoothing.smooth_track` as the product does.
+- with the pose cache `coach eval gait --pose-cache DIR` fills (`coach.analysis.pose_cache`), the
+  `coach eval gait` table over the labels file, with each clip's confidence and warnings.
 """
 
 from __future__ import annotations
@@ -18,10 +17,12 @@ from pathlib import Path
 
 import numpy as np
 
+from coach.analysis import pose_cache
 from coach.analysis.track import PoseTrack
 from coach.gait import DetectorParams, EventKind, GaitEngine, GaitEventDetector, iter_samples
 from coach.gait.evaluate import evaluate_gait, format_table
 from coach.gait.synthetic import synthetic_gait
+from coach.pose.model_store import resolve_pose_model
 from coach.pose.smoothing import smooth_track
 
 
@@ -62,32 +63,32 @@ def bench_synthetic_timing() -> None:
             )
 
 
-def cached_loader(cache: Path):
+def cached_loader(cache: Path, model: Path):
+    """`video -> smoothed PoseTrack` from the product's pose cache (`coach.analysis.pose_cache`), smoothed
+    with `coach.pose.smoothing.smooth_track` as `coach analyze` does; a clip not cached raises."""
+
     def load(video: Path) -> PoseTrack:
-        z = np.load(cache / f"{video.stem}.npz")
-        t = z["media_ts"].astype(np.float64)
-        t = t - t[0]
-        lm, world = smooth_track(t, z["landmarks"], z["world"])
-        return PoseTrack(
-            np.arange(len(t)),
-            t,
-            lm.astype(np.float32),
-            world.astype(np.float32),
-            (int(z["width"]), int(z["height"])),
-        )
+        cached = pose_cache.load_track(cache, video, model)
+        if cached is None:
+            raise FileNotFoundError(f"no cached poses for {video.name} in {cache}")
+        raw, _ = cached
+        lm, world = smooth_track(raw.media_ts, raw.landmarks, raw.world)
+        return PoseTrack(raw.frame_index, raw.media_ts, lm, world, raw.image_size)
 
     return load
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--cache", type=Path, default=Path("/work/cache/poses"))
+    ap.add_argument("--cache", type=Path, default=Path("/work/cache/coachposes"))
+    ap.add_argument("--model", default=None, metavar="lite|full|heavy|PATH", help="pose model of the cache")
     ap.add_argument("--labels", type=Path, default=Path("/work/shared/videos/labels.json"))
     args = ap.parse_args()
     bench_update_cost()
     bench_synthetic_timing()
     if args.cache.is_dir() and args.labels.is_file():
-        print(format_table(evaluate_gait(args.labels, cached_loader(args.cache))))
+        model = resolve_pose_model(args.model)
+        print(format_table(evaluate_gait(args.labels, cached_loader(args.cache, model))))
     else:
         print(f"no cached poses at {args.cache} or no labels at {args.labels}: table skipped")
 

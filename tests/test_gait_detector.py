@@ -130,3 +130,21 @@ def test_a_slower_step_without_missing_frames_does_not_flip_the_sides() -> None:
     feet = [e.foot for e in found if e.kind is EventKind.INITIAL_CONTACT]
     assert len(feet) > 15
     assert all(a is not b for a, b in zip(feet, feet[1:], strict=False))
+
+
+def test_a_rhythm_locked_onto_every_other_step_recovers() -> None:
+    """A runner first at 90 steps/min then at 180 (a false rhythm, e.g. every other contact missed at the
+    start): each new step is shorter than 0.6 of the established step, so a detector that trusts only its
+    accepted steps would reject every other contact for good and report 90. It must pick up 180."""
+    from coach.gait.synthetic import synthetic_gait as gen
+
+    slow = gen(fps=30, cadence_spm=90, contact_s=0.3, duration_s=4.0)
+    det = GaitEventDetector("running")
+    found = [e for s in iter_samples(slow.track) for e in det.update(s)]
+    fast = gen(fps=30, cadence_spm=180, contact_s=0.22, duration_s=6.0, start_phase=0.9)
+    offset = slow.track.media_ts[-1] + 1 / 30
+    for s in iter_samples(fast.track):
+        found += det.update(type(s)(t=s.t + offset, frame_index=s.frame_index + 10_000, pose=s.pose))
+    late = [e.t for e in found if e.kind is EventKind.INITIAL_CONTACT and e.t > offset + 3.0]
+    assert len(late) >= 8
+    assert 60.0 / np.median(np.diff(late)) == pytest.approx(180, abs=6)

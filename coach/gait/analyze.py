@@ -18,7 +18,21 @@ from coach.gait.compare import cosine_similarity, dtw_distance, phase_ranges, ph
 from coach.gait.engine import METRICS, Cycle, GaitEngine
 from coach.gait.reference import JOINTS, ReferenceProfile, default_reference
 from coach.gait.types import EventKind, GaitEvent
+from coach.kinematics.view import View, clip_view, estimate_yaw
 from coach.pose.types import PoseSample
+
+# Step rates a person can produce, steps per real minute. A clip outside them was measured wrongly, or is
+# slow motion played without its time scale. Running: an easy jog ~140 to elite sprinting ~300 (Weyand et
+# al., J Appl Physiol 89:1991-1999, 2000, report step frequencies up to ~5 Hz); walking: ~60-150 spm.
+PLAUSIBLE_CADENCE_SPM = {"running": (120.0, 320.0), "walking": (50.0, 160.0)}
+# Running duty factors run from ~20 % (sprinting) to ~50 % (slow jogging); outside that the contacts or toe
+# offs were not seen.
+PLAUSIBLE_DUTY_PCT = {"running": (15.0, 55.0), "walking": (50.0, 75.0)}
+MIN_STEPS = 8  # fewer measured steps give no reliable rolling figure
+# Share of consecutive contacts within -25 %/+33 % of the median step that a steady gait reaches. Step
+# times themselves jitter by a frame or two (touchdown is refined to the frame), so their spread is no test;
+# a missed or doubled contact, another person or a cut instead puts a gap far outside that band.
+MIN_REGULAR_SHARE = 0.7
 
 PHASE_WORDS = {
     "initial_contact": "at landing",
@@ -64,6 +78,18 @@ class PhaseDeviation:
 
 
 @dataclass(frozen=True, slots=True)
+class GaitQuality:
+    """How far the clip's figures can be trusted: `confidence` "ok" or "low", and why, in words.
+
+    Low confidence means the numbers are printed for inspection only; a coach should not act on them.
+    """
+
+    confidence: str
+    view: str
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class GaitAnalysis:
     activity: str
     cadence_spm: float
@@ -72,6 +98,7 @@ class GaitAnalysis:
     events: tuple[GaitEvent, ...]
     cycles: tuple[Cycle, ...]
     phase_deviations: tuple[PhaseDeviation, ...]
+    quality: GaitQuality = GaitQuality("ok", View.UNKNOWN.value)
 
     def steps_json(self) -> list[dict[str, Any]]:
         """Per-step events: each contact with its toe off (None when unseen), confirmed when."""
@@ -107,6 +134,9 @@ class GaitAnalysis:
             "activity": self.activity,
             "cadence_spm": _num(self.cadence_spm, 1),
             "steps": self.steps,
+            "confidence": self.quality.confidence,
+            "view": self.quality.view,
+            "warnings": list(self.quality.warnings),
             "metrics": {
                 k: {
                     "median": _num(m.median, 3),
@@ -217,6 +247,66 @@ def compare_cycles(cycles: list[Cycle], reference: ReferenceProfile) -> tuple[Ph
     return tuple(out)
 
 
+def _alternates(events: tuple[GaitEvent, ...], max_step_ratio: float = 1.6) -> bool:
+    """True when every two contacts less than `max_step_ratio` median steps apart are on different feet."""
+    ics = [e for e in events if e.kind is EventKind.INITIAL_CONTACT]
+    if len(ics) < 2:
+        return False
+    gaps = sorted(b.t - a.t for a, b in zip(ics, ics[1:], strict=False))
+    typical = gaps[len(gaps) // 2]
+    return all(
+        a.foot is not b.foot
+        for a, b in zip(ics, ics[1:], strict=False)
+        if b.t - a.t < max_step_ratio * typical
+    )
+
+
+def assess_quality(
+    activity: str,
+    view: View,
+    cadence: MetricSummary,
+    duty_factor: MetricSummary | None,
+    events: tuple[GaitEvent, ...],
+    time_scale: float,
+) -> GaitQuality:
+    """Plausibility checks on a clip's result; each failed check adds a warning and lowers confidence.
+
+    Only physiology and internal consistency are checked (never a clip's expected value): enough steps,
+    regular steps, alternating feet, a cadence and a duty factor a human can produce at this time scale.
+    """
+    warnings: list[str] = []
+    if cadence.n < MIN_STEPS:
+        warnings.append(f"only {cadence.n} steps measured (need {MIN_STEPS}): figures are unreliable")
+    ics = np.array([e.t for e in events if e.kind is EventKind.INITIAL_CONTACT])
+    if len(ics) >= 3:
+        gaps = np.diff(ics)
+        typical = float(np.median(gaps))
+        regular = float(np.mean((gaps > 0.75 * typical) & (gaps < 1.33 * typical)))
+        if regular < MIN_REGULAR_SHARE:
+            warnings.append(
+                f"steps are irregular (only {100 * regular:.0f} % near the typical step): several people, "
+                "camera cuts, slow motion or a poorly tracked runner?"
+            )
+    lo, hi = PLAUSIBLE_CADENCE_SPM[activity]
+    if math.isfinite(cadence.median) and not lo <= cadence.median <= hi:
+        hint = (
+            "; slow-motion footage needs --time-scale"
+            if cadence.median < lo and time_scale == 1.0
+            else ""
+        )
+        warnings.append(f"cadence {cadence.median:.0f} spm is implausible for {activity}{hint}")
+    if duty_factor is not None and math.isfinite(duty_factor.median):
+        lo, hi = PLAUSIBLE_DUTY_PCT[activity]
+        if not lo <= duty_factor.median <= hi:
+            warnings.append(
+                f"duty factor {duty_factor.median:.0f} % is implausible for {activity}: "
+                "contacts or toe offs were missed"
+            )
+    if sum(e.kind is EventKind.INITIAL_CONTACT for e in events) >= 2 and not _alternates(events):
+        warnings.append("left and right contacts do not alternate")
+    return GaitQuality("low" if warnings else "ok", view.value, tuple(warnings))
+
+
 def analyze_gait(
     track: PoseTrack,
     activity: str,
@@ -224,25 +314,47 @@ def analyze_gait(
     time_scale: float = 1.0,
     runner_height_m: float | None = None,
     reference: ReferenceProfile | None = None,
+    view: View | None = None,
 ) -> GaitAnalysis:
     """Stream every frame of `track` through a `GaitEngine` and summarise the clip.
 
     `time_scale` is how many times slower than real time the footage plays (4.0 for 4x slow motion);
-    `reference` defaults to the shipped profile for the activity (none for walking).
+    `reference` defaults to the shipped profile for the activity (none for walking). `view` is the clip's
+    view, estimated from the track when not given. Events need forward motion across the image, so a
+    front view gives no figures, only a warning that says so (its numbers would be noise).
     """
+    if view is None:
+        view = clip_view(estimate_yaw(track.landmarks, track.world, track.image_size))
     engine = GaitEngine(activity, time_scale=time_scale, runner_height_m=runner_height_m)
+    if view is View.FRONT:
+        empty = {
+            name: MetricSummary(math.nan, math.nan, spec.unit, spec.view_requirement, 0)
+            for name, spec in METRICS.items()
+            if activity in spec.activities
+        }
+        quality = GaitQuality(
+            "low",
+            view.value,
+            ("events need a side or oblique view: this clip is filmed from the front",),
+        )
+        return GaitAnalysis(activity, math.nan, 0, empty, (), (), (), quality)
     for sample in iter_samples(track):
         engine.update(sample)
     metrics = _summaries(engine)
     ref = reference if reference is not None else default_reference(activity)
     deviations = compare_cycles(engine.cycles, ref) if ref is not None else ()
     steps = sum(1 for e in engine.events if e.kind is EventKind.INITIAL_CONTACT)
+    events = tuple(engine.events)
+    quality = assess_quality(
+        activity, view, metrics["cadence"], metrics.get("duty_factor"), events, time_scale
+    )
     return GaitAnalysis(
         activity=activity,
         cadence_spm=metrics["cadence"].median,
         steps=steps,
         metrics=metrics,
-        events=tuple(engine.events),
+        events=events,
         cycles=tuple(engine.cycles),
         phase_deviations=deviations,
+        quality=quality,
     )

@@ -32,9 +32,14 @@ prominence fallback. A refined IC is confirmed one frame after it; a pending for
 has not ended `max_confirm_delay_s` after it falls back to the extreme, so the bound holds; a refined TO
 earlier than the bound allows is clamped to the earliest frame that keeps it.
 
-Step timing. A contact sooner than `min_step_fraction` of the rolling median step time after the last one is
-a double detection (physiologically a cadence cannot jump by half within a step), besides the absolute
-refractory `min_step_s`. The rolling median is over all accepted steps, so a wrong first step is outvoted.
+Step timing. A contact sooner than `min_step_fraction` of the typical step time after the last one is a
+double detection (physiologically a cadence cannot jump by half within a step), besides the absolute
+refractory `min_step_s`. Both are judged on the forward extremes the contacts come from, whose spacing is
+steady, not on the refined touchdowns, which move by a frame either way. The typical step is the shorter of
+two rolling medians: over accepted steps, and over the intervals between all candidate contacts (accepted or
+not). The second breaks a lock onto every other step: once a false start or a run of missed contacts makes
+the accepted rhythm twice the real one, the rejected contacts keep coming at the real rhythm and pull the
+typical step back down, while an occasional double detection barely moves either median.
 
 Extrema are confirmed once the envelope has moved `prominence` leg lengths away from them, or at the latest
 `max_confirm_delay_s` after them if it moved at least `min_prominence`; a candidate that cannot be confirmed
@@ -106,7 +111,9 @@ class DetectorParams:
     def for_activity(activity: str) -> DetectorParams:
         """Defaults per gait activity: runners' contacts are short, walkers' long."""
         if activity == "running":
-            return DetectorParams(max_contact_s=0.6)
+            # Sprinters step at up to ~5 Hz (0.2 s); extremes are timed to the frame, so at 25-30 fps such a
+            # step can measure a frame short. The rhythm test (`min_step_fraction`) still rejects doubles.
+            return DetectorParams(max_contact_s=0.6, min_step_s=0.16)
         if activity == "walking":
             return DetectorParams(max_contact_s=1.5, min_step_s=0.25)
         raise ValueError(f"not a gait activity: {activity!r}")
@@ -124,6 +131,10 @@ class _Extremum:
     frame_index: int
     row: int  # which raw leg (0 = model's left) held the envelope at the extremum
     confirmed_at: float
+    # The forward extreme a refined contact came from. Step timing is judged on these: the touchdown
+    # refinement can move a contact by a frame or two either way, which alone can push a sprinter's
+    # 0.2 s step under the refractory period, while the extremes' spacing is steady.
+    anchor_t: float = math.nan
 
 
 class _ExtremumTracker:
@@ -210,6 +221,10 @@ class GaitEventDetector:
         self._votes = [0.0, 0.0]
         self._last_ic: GaitEvent | None = None
         self._step_times: deque[float] = deque(maxlen=8)
+        self._cand_steps: deque[float] = deque(maxlen=8)  # intervals between all candidate contacts
+        self._last_cand_t: float | None = None
+        self._last_anchor_t = -math.inf
+        self._frame_dt = 0.0  # the last frame interval, real seconds
         self._open: deque[GaitEvent] = deque()  # contacts waiting for their toe off
         # (t, frame_index, d (2,), foot_low (2,)) of recent valid frames, for the vertical refinement.
         self._hist: deque[tuple[float, int, np.ndarray, np.ndarray]] = deque()
@@ -275,14 +290,19 @@ class GaitEventDetector:
         return Foot.LEFT if (self._k + parity) % 2 == 0 else Foot.RIGHT
 
     def _on_contact(self, ext: _Extremum) -> GaitEvent | None:
-        t = ext.t
+        t = ext.anchor_t if math.isfinite(ext.anchor_t) else ext.t
         if self._last_ic is not None:
-            dt = t - self._last_ic.t
+            dt = t - self._last_anchor_t
             if dt < self.params.min_step_s:
                 log.debug("contact %.3f s after the last one ignored (refractory)", dt)
                 return None
-            # One or two steps are no rhythm yet (the first may be a false start): trust it from three.
-            typical = float(np.median(self._step_times)) if len(self._step_times) >= 3 else None
+            # Every contact past the refractory period is a candidate, accepted or not: if the accepted
+            # rhythm ever locks onto every other step (a false start, a run of missed contacts), the
+            # rejected contacts keep arriving at the true rhythm, and the candidates' median exposes it.
+            if self._last_cand_t is not None and not self._gap_since_ic:
+                self._cand_steps.append(t - self._last_cand_t)
+            self._last_cand_t = t
+            typical = self._rhythm()
             if typical is not None and dt < self.params.min_step_fraction * typical:
                 log.debug("contact %.3f s after the last one ignored (%.3f s steps)", dt, typical)
                 return None
@@ -295,9 +315,11 @@ class GaitEventDetector:
                 self._step_times.append(dt)
         else:
             self._k = 0
+            self._last_cand_t = t
         self._gap_since_ic = False
+        self._last_anchor_t = t
         foot = self._side_for_step(ext.row)
-        ev = GaitEvent(EventKind.INITIAL_CONTACT, foot, t, ext.confirmed_at, ext.frame_index)
+        ev = GaitEvent(EventKind.INITIAL_CONTACT, foot, ext.t, ext.confirmed_at, ext.frame_index)
         self._last_ic = ev
         self._open.append(ev)
         return ev
@@ -316,8 +338,18 @@ class GaitEventDetector:
             return None
         return GaitEvent(EventKind.MID_STANCE, ic.foot, ext.t, ext.confirmed_at, ext.frame_index)
 
+    def _rhythm(self) -> float | None:
+        """The typical step time in real seconds, or None while there is no rhythm yet.
+
+        One or two steps are no rhythm (the first may be a false start): trusted from three. The shorter of
+        the accepted steps' and the candidates' medians: a double detection now and then barely moves the
+        candidates' median, while a rhythm locked onto every other step halves it, so the lock breaks.
+        """
+        meds = [float(np.median(q)) for q in (self._step_times, self._cand_steps) if len(q) >= 3]
+        return min(meds) if meds else None
+
     def _typical_step(self) -> float:
-        return float(np.median(self._step_times)) if len(self._step_times) >= 3 else 0.0
+        return self._rhythm() or 0.0
 
     def _refine_contact(self, now: float, dt: float, final: bool) -> _Extremum | None:
         """The pending forward extreme refined to touchdown, once known (or at the deadline, unrefined)."""
@@ -325,7 +357,7 @@ class GaitEventDetector:
         assert ext is not None
         p = self.params
         hist = list(self._hist)
-        fallback = _Extremum(True, ext.t, ext.frame_index, ext.row, now)
+        fallback = _Extremum(True, ext.t, ext.frame_index, ext.row, now, ext.t)
         peak_descent = 0.0
         for (t0, f0, d0, low0), (t1, _, d1, low1) in zip(hist, hist[1:], strict=False):
             if t0 < ext.t - p.search_back_s:
@@ -338,7 +370,7 @@ class GaitEventDetector:
             if t0 >= ext.t and -v <= p.descent_end_fraction * peak_descent:
                 if peak_descent < p.min_vertical_speed:
                     return fallback  # no landing seen in height: the extreme is the best estimate
-                return _Extremum(True, t0, f0, ext.row, now)
+                return _Extremum(True, t0, f0, ext.row, now, ext.t)
         if final or now - ext.t + dt > p.max_confirm_delay_s:
             return fallback
         return None
@@ -384,6 +416,7 @@ class GaitEventDetector:
             raise ValueError("samples must arrive in strictly increasing time")
         dt = t - self._last_t if self._last_t is not None else 0.0
         self._last_t = t
+        self._frame_dt = dt
         frame = self._measure(sample, t)
         self.last_frame = frame
         d = frame.legs[:, _D] if frame is not None else None

@@ -15,8 +15,7 @@ from pathlib import Path
 
 from coach.activities import GAIT_ACTIVITIES
 from coach.analysis.track import PoseTrack
-from coach.gait.analyze import GaitAnalysis, analyze_gait
-from coach.gait.types import EventKind
+from coach.gait.analyze import GaitAnalysis, _alternates, analyze_gait
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +31,8 @@ class GaitEvalRow:
     duty_factor_pct: float
     steps: int
     alternation_ok: bool
+    confidence: str = "ok"
+    warnings: tuple[str, ...] = ()
 
     @property
     def cadence_error(self) -> float | None:
@@ -42,16 +43,7 @@ class GaitEvalRow:
 
 def alternates(analysis: GaitAnalysis, max_step_ratio: float = 1.6) -> bool:
     """True when every two contacts less than `max_step_ratio` median steps apart are on different feet."""
-    ics = [e for e in analysis.events if e.kind is EventKind.INITIAL_CONTACT]
-    if len(ics) < 2:
-        return False
-    gaps = sorted(b.t - a.t for a, b in zip(ics, ics[1:], strict=False))
-    typical = gaps[len(gaps) // 2]
-    return all(
-        a.foot is not b.foot
-        for a, b in zip(ics, ics[1:], strict=False)
-        if b.t - a.t < max_step_ratio * typical
-    )
+    return _alternates(analysis.events, max_step_ratio)
 
 
 def evaluate_gait(
@@ -86,6 +78,8 @@ def evaluate_gait(
                 duty_factor_pct=a.metrics["duty_factor"].median,
                 steps=a.steps,
                 alternation_ok=alternates(a),
+                confidence=a.quality.confidence,
+                warnings=a.quality.warnings,
             )
         )
         log.info("evaluated %s: %.1f spm", video.name, a.cadence_spm)
@@ -99,12 +93,13 @@ def format_table(rows: list[GaitEvalRow]) -> str:
         return "-" if x is None or not math.isfinite(x) else format(x, fmt)
 
     head = f"{'clip':<48} {'fps':>6} {'spm':>7} {'label':>7} {'contact ms':>10} {'duty %':>7} {'steps':>5} "
-    head += "alternation"
+    head += "alternation confidence"
     lines = [head, "-" * len(head)]
     for r in rows:
         lines.append(
             f"{r.clip:<48} {f(r.fps, '.2f'):>6} {f(r.cadence_spm, '.1f'):>7} {f(r.cadence_label, '.1f'):>7} "
             f"{f(r.contact_ms, '.0f'):>10} {f(r.duty_factor_pct, '.1f'):>7} {r.steps:>5} "
-            f"{'ok' if r.alternation_ok else 'NO'}"
+            f"{'ok' if r.alternation_ok else 'NO':<11} {r.confidence}"
         )
+        lines += [f"    ! {w}" for w in r.warnings]
     return "\n".join(lines)
