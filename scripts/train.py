@@ -88,18 +88,12 @@ def main() -> None:
 
 
 def train_autoencoder_model(args: argparse.Namespace) -> None:
-    from coach.training.anomaly import (
-        ANOMALY_EXERCISES,
-        build_and_train,
-        real_clip_check,
-        real_clip_reps,
-    )
+    from coach.training.anomaly import ANOMALY_EXERCISES, build_and_train, real_clip_reps
 
     t0 = time.perf_counter()
-    model, stats, report = build_and_train(args.seed, clips_per_exercise=96)
-    if args.videos.is_dir():
-        reps = real_clip_reps(args.videos, args.pose_model, args.pose_cache)
-        report["real_clips"] = real_clip_check(model, stats, report["reference_error"], reps)
+    reps = real_clip_reps(args.videos, args.pose_model, args.pose_cache) if args.videos.is_dir() else None
+    model, stats, report = build_and_train(args.seed, clips_per_exercise=96, real=reps)
+    report["seed"] = args.seed
     report["train_seconds"] = time.perf_counter() - t0
     log.info("autoencoder: synthetic AUROC %.3f (%.0f s)", report["auroc_all"], report["train_seconds"])
     torch.save(

@@ -8,7 +8,12 @@ inference:
    - world coordinates of `POINTS` in metres, centred on the mid-hip (MediaPipe's world origin already is);
    - joint angles (`coach.kinematics.angles` conventions: 10 joints + signed trunk lean) from the image and
      from the world landmarks, in degrees / 180;
-   - ``pose_present`` 1/0;
+   - view-independent shape cues (names carry no side, so they are their own mirror image): left/right
+     asymmetry |left - right| of the knee and hip angles (image and world; a lunge or a stride is
+     asymmetric, a squat or deadlift symmetric), the world ankle distance over the world hip width (split or
+     wide stance vs feet under the hips) and the world vertical gap between the ankles over the torso
+     (one foot off the floor);
+   - ``pose_present`` 1/0 (always the last column);
    - two scale columns (image torso length in pixels, world torso length in metres) used by step 2.
 2. `window_features(frames, ts, t_end, rate_hz, length) -> (length, len(FEATURE_NAMES))`: resamples the
    frames onto a fixed grid of `length` samples at `rate_hz` ending at `t_end` (media seconds, so 24, 30 and
@@ -51,12 +56,17 @@ POINTS: tuple[L, ...] = (
 )  # fmt: skip
 _ANGLES: tuple[str, ...] = (*JOINTS, "trunk_lean_signed")
 _P = np.array([int(p) for p in POINTS])
+_SHAPE: tuple[str, ...] = (
+    "img_knee_asymmetry", "img_hip_asymmetry", "world_knee_asymmetry", "world_hip_asymmetry",
+    "world_stance_ratio", "world_feet_height_gap",
+)  # fmt: skip
 
 FEATURE_NAMES: tuple[str, ...] = (
     *(f"img_{ax}_{p.name.lower()}" for p in POINTS for ax in "xy"),
     *(f"world_{ax}_{p.name.lower()}" for p in POINTS for ax in "xyz"),
     *(f"img_angle_{a}" for a in _ANGLES),
     *(f"world_angle_{a}" for a in _ANGLES),
+    *_SHAPE,
     "pose_present",
 )
 _N_IMG = 2 * len(POINTS)
@@ -89,6 +99,19 @@ def frame_features(landmarks: np.ndarray, world: np.ndarray, image_size: tuple[i
     for i, name in enumerate(_ANGLES):
         out[:, k + i] = a_img[name] / 180.0
         out[:, k + len(_ANGLES) + i] = a_w[name] / 180.0
+    k += 2 * len(_ANGLES)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out[:, k] = np.abs(a_img["left_knee"] - a_img["right_knee"]) / 180.0
+        out[:, k + 1] = np.abs(a_img["left_hip"] - a_img["right_hip"]) / 180.0
+        out[:, k + 2] = np.abs(a_w["left_knee"] - a_w["right_knee"]) / 180.0
+        out[:, k + 3] = np.abs(a_w["left_hip"] - a_w["right_hip"]) / 180.0
+        hip_width = np.linalg.norm(wd[:, L.LEFT_HIP] - wd[:, L.RIGHT_HIP], axis=-1)
+        stance = np.linalg.norm(wd[:, L.LEFT_ANKLE] - wd[:, L.RIGHT_ANKLE], axis=-1)
+        # Clipped: a hip width squeezed by noise must not produce a huge ratio.
+        out[:, k + 4] = np.clip(stance / np.where(hip_width > 0.05, hip_width, np.nan), 0.0, 8.0)
+        torso_w = np.linalg.norm(_mid(wd, L.LEFT_SHOULDER, L.RIGHT_SHOULDER) - hip_w, axis=-1)
+        gap = np.abs(wd[:, L.LEFT_ANKLE, 1] - wd[:, L.RIGHT_ANKLE, 1])
+        out[:, k + 5] = np.clip(gap / np.where(torso_w > 0.05, torso_w, np.nan), 0.0, 3.0)
     out[:, _PRESENT] = np.isfinite(lm[:, :, 0]).any(axis=1).astype(np.float64)
     out[:, _SCALE_IMG] = np.linalg.norm(_mid(px, L.LEFT_SHOULDER, L.RIGHT_SHOULDER) - hip_px, axis=-1)
     out[:, _SCALE_WORLD] = np.linalg.norm(_mid(wd, L.LEFT_SHOULDER, L.RIGHT_SHOULDER) - hip_w, axis=-1)

@@ -1,8 +1,10 @@
 """Rep / stride anomaly scores at run time from the ONNX autoencoder and its metadata.
 
 ``score`` = reconstruction error of the rep's trajectory (`coach.features.reps`), standardised with the
-exercise's mean rep and spread, divided by the median error of good reps of that exercise (so 1.0 is a
-typical good rep). ``threshold`` = the 95th percentile of good reps' scores, from the file, unless the
+exercise's mean rep and spread, as a z-score against the exercise's good reps in log space, kept
+positive: ``exp(log(err / median good err) / sd(log good err))`` (1.0 = a typical good rep, each factor e
+above = one spread worse). Files without ``coach.log_error_sd`` (version 1) use the plain ratio
+``err / median good err``. ``threshold`` = the 95th percentile of good reps' scores, from the file, unless the
 athlete set a personal baseline (`AthleteBaseline`: a few reps marked good, no training). Attribution:
 the channels whose error is furthest above their own good-rep level ("left knee", "trunk") and, for the
 worst one, the phase of the rep where it deviates most ("at the turn").
@@ -67,6 +69,11 @@ class RepAnomalyScorer:
         self._std = np.asarray(m.json("coach.rep_std"), dtype=np.float32).reshape(n_e, -1)
         self._ref = np.asarray(m.json("coach.reference_error"), dtype=np.float64)
         self._thr = np.asarray(m.json("coach.threshold"), dtype=np.float64)
+        self._log_sd = (
+            np.asarray(m.json("coach.log_error_sd"), dtype=np.float64)
+            if "coach.log_error_sd" in m.meta
+            else None
+        )
         self._chan_ref = np.asarray(m.json("coach.channel_reference"), dtype=np.float64).reshape(n_e, -1)
         self.version = m.require("coach.version")
         self._names = [i.name for i in m.session.get_inputs()]
@@ -90,7 +97,11 @@ class RepAnomalyScorer:
         rec = self.model.session.run(None, {self._names[0]: z[None], self._names[1]: onehot})[0][0]
         se = (rec - z) ** 2 * valid
         n_valid = max(int(valid.sum()), 1)
-        score = float(se.sum() / n_valid / self._ref[e])
+        ratio_err = float(se.sum() / n_valid / self._ref[e])
+        if self._log_sd is None:
+            score = ratio_err
+        else:
+            score = float(np.exp(np.log(max(ratio_err, 1e-12)) / float(self._log_sd[e])))
         per_chan = se.sum(axis=0) / np.maximum(valid.sum(axis=0), 1)
         ratio = per_chan / self._chan_ref[e]
         order = [int(i) for i in np.argsort(-ratio) if valid[:, i].any()]

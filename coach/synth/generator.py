@@ -39,6 +39,8 @@ ACTIVITY_LABELS: tuple[str, ...] = tuple(MOTIONS)
 _LEFT_SIDE = np.array([("LEFT" in n) for n in L.__members__])
 _RIGHT_SIDE = np.array([("RIGHT" in n) for n in L.__members__])
 _FACE = np.arange(11)
+_FEET = np.array([int(i) for i in (L.LEFT_ANKLE, L.RIGHT_ANKLE, L.LEFT_HEEL, L.RIGHT_HEEL,
+                                   L.LEFT_FOOT_INDEX, L.RIGHT_FOOT_INDEX)])  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +214,8 @@ def generate(
         body_px = np.ptp(v, axis=1).mean()
         sd = rng.uniform(*opt.noise) * body_px
         far = 1.0 + 2.0 * (vis < 0.6)
+        # Feet are MediaPipe's least stable landmarks: ankles, heels and toes jitter about twice as much.
+        far[:, _FEET] *= 2.0
         lm[..., 0] += rng.normal(0, 1, (n, NUM_LANDMARKS)) * sd * far / w
         lm[..., 1] += rng.normal(0, 1, (n, NUM_LANDMARKS)) * sd * far / h
         world = world + rng.normal(0, 0.012, world.shape) * np.array([1.0, 1.0, 2.5])

@@ -263,10 +263,12 @@ def _squat_like(
         if not romanian:
             pauses = {"top_pause_s": (0.0, 0.4), "bottom_pause_s": (0.2, 1.5)}
         p, _, spans = rep_schedule(rng, n, fps, (1.8, 4.0), **pauses)
-        k_max = D(rng.uniform(10, 30) if romanian else rng.uniform(55, 100))
-        lean_max = D(rng.uniform(70, 88) if romanian else rng.uniform(45, 70))
+        # Real side-view deadlifts (pose cache): hip angle down to ~45-55 deg, knee ~65-80 deg from the
+        # floor, trunk ~65-75 deg from vertical; shins stay near vertical (the bar path is vertical).
+        k_max = D(rng.uniform(15, 40) if romanian else rng.uniform(70, 115))
+        lean_max = D(rng.uniform(65, 88) if romanian else rng.uniform(55, 80))
         half, _, dirs = _stance(rng, body, (0.9, 1.5), (0, 15))
-        shin_share = 0.3
+        shin_share = float(rng.uniform(0.15, 0.3))
         carriage = None
     else:
         p, _, spans = rep_schedule(rng, n, fps, (1.6, 4.0))
@@ -304,7 +306,7 @@ def _squat_like(
     for s in SIDES:
         if carriage is None:  # hands hang straight down to the bar
             # Elevation relative to the trunk that keeps the arm vertical in the world.
-            arms[s] = (lean + D(rng.uniform(-3, 8)), D(5), D(5), trunk.fwd)
+            arms[s] = (lean + D(rng.uniform(-3, 8)), D(5), D(rng.uniform(5, 25)), trunk.fwd)
         else:
             arms[s] = (
                 carriage.elevation,
@@ -396,10 +398,14 @@ def _pushup(rng, n, fps, body, fault, sev) -> Motion:
 
 def _lunge(rng, n, fps, body, fault, sev) -> Motion:
     p, idx, spans = rep_schedule(rng, n, fps, (2.0, 4.0), top_pause_s=(0.1, 1.0), bottom_pause_s=(0.0, 0.4))
-    alternate = rng.random() < 0.7
+    # Half of the lunges keep the split stance between reps (static lunge / split squat), as in most
+    # real lunge footage; the rest step out from and back to a standing stance.
+    static = rng.random() < 0.5
+    alternate = (rng.random() < 0.7) and not static
     first = int(rng.choice(SIDES))
-    step = float(rng.uniform(0.55, 0.75)) * body.leg * 1.3
-    drop_max = float(rng.uniform(0.32, 0.45)) * body.leg
+    step = float(rng.uniform(0.55, 0.8)) * body.leg * 1.3
+    # Deep enough that the back knee nearly reaches the floor.
+    drop_max = float(rng.uniform(0.36, 0.52)) * body.leg
     if fault == "shallow_depth":
         drop_max *= 0.35 + 0.2 * (1 - sev)
     half = body.hip_half * float(rng.uniform(0.9, 1.3))
@@ -408,10 +414,12 @@ def _lunge(rng, n, fps, body, fault, sev) -> Motion:
     s_step = np.clip(p / 0.35, 0, 1)
     s_drop = np.clip((p - 0.25) / 0.75, 0, 1)
     s_step = s_step * s_step * (3 - 2 * s_step)
+    if static:
+        s_step = np.ones(n)
     front_z = step * s_step
     lift_swing = 0.08 * np.sin(np.pi * s_step) * (p < 0.35)
     drop = drop_max * s_drop
-    lean = D(rng.uniform(0, 12)) * s_drop
+    lean = D(rng.uniform(0, 8)) + D(rng.uniform(0, 15)) * s_drop
     if fault == "forward_lean":
         lean = lean + D(20 + 15 * sev) * s_drop
     pelvis = np.stack([_smooth_noise(rng, n, fps, 0.01), body.leg - 0.02 - drop, 0.45 * front_z], axis=1)
@@ -436,7 +444,7 @@ def _lunge(rng, n, fps, body, fault, sev) -> Motion:
             ],
             axis=1,
         )
-        rear_lift = np.where(is_front, 0.0, D(45) * s_drop)
+        rear_lift = np.where(is_front, 0.0, D(45) * (s_drop if not static else 0.5 + 0.5 * s_drop))
         heel, ankle, toe = foot_on_ground(toe, _n3(FWD, n), rear_lift, body)
         bend = rotate(_n3(FWD, n), _n3(UP, n), -s * np.where(is_front, valgus, 0.0))
         sk[ankle_n], sk[heel_n], sk[toe_n] = ankle, heel, toe
@@ -509,7 +517,7 @@ def _upper_body(rng, n, fps, body, fault, sev, kind: str) -> Motion:
             ps = p
         if kind == "bicep_curl":
             elev = D(rng.uniform(2, 12)) + (D(30 + 25 * sev) * ps if fault == "elbow_drift" else 0.0)
-            flex = D(rng.uniform(5, 20)) + D(rng.uniform(110, 135)) * ps
+            flex = D(rng.uniform(10, 30)) + D(rng.uniform(90, 120)) * ps
             arms[s] = (elev, D(rng.uniform(-10, 30)), flex, trunk.fwd + 0.2 * trunk.up)
         elif kind == "lateral_raise":
             top = D(rng.uniform(80, 100))
@@ -537,7 +545,7 @@ def _upper_body(rng, n, fps, body, fault, sev, kind: str) -> Motion:
 def _gait(rng, n, fps, body, fault, sev, running: bool) -> Motion:
     cadence = float(rng.uniform(150, 195) if running else rng.uniform(95, 125))
     stride_s = 120.0 / cadence
-    duty = float(rng.uniform(0.28, 0.4) if running else rng.uniform(0.58, 0.64))
+    duty = float(rng.uniform(0.28, 0.45) if running else rng.uniform(0.58, 0.64))
     exc = float(rng.uniform(0.22, 0.36) if running else rng.uniform(0.28, 0.38)) * body.leg / 0.92
     land = exc
     if fault == "overstride":
@@ -548,7 +556,7 @@ def _gait(rng, n, fps, body, fault, sev, running: bool) -> Motion:
         lean_base = D(20 + 12 * sev)
     t = np.arange(n) / fps
     phase = (float(rng.uniform(0, 1)) + t / stride_s) % 1.0
-    h0 = body.leg * (0.93 if running else 0.975)
+    h0 = body.leg * (float(rng.uniform(0.94, 0.97)) if running else 0.975)
     if fault == "overstride":
         h0 = body.leg * 0.975  # a reaching leg lands nearly straight
     bob = (0.035 if running else 0.02) * np.cos(4 * np.pi * (phase - duty / 2))
@@ -626,8 +634,44 @@ def _idle(rng, n, fps, body, fault, sev) -> Motion:
     return Motion(sk.array(), np.zeros(n), ())
 
 
+def _gym_other(rng, n, fps, body) -> Motion:
+    """Rhythmic gym exercises outside the catalogue, so "other" is not only everyday movement: tricep
+    pushdown (upper arm fixed at the side, elbow from ~90 deg at chest height to straight, trunk a little
+    forward), overhead tricep extension and calf raises."""
+    kind = rng.choice(("pushdown", "pushdown", "overhead_extension", "calf_raise"))
+    p, _, spans = rep_schedule(rng, n, fps, (1.2, 3.0), top_pause_s=(0.0, 0.6), bottom_pause_s=(0.0, 0.3))
+    lean = D(rng.uniform(10, 25)) if kind == "pushdown" else 0.0
+    pelvis, pframe, trunk, half, dirs = _upright(rng, n, fps, body, lean=lean)
+    arms = {}
+    for s in SIDES:
+        if kind == "pushdown":
+            flex = D(rng.uniform(85, 110)) * (1 - p) + D(rng.uniform(0, 12))
+            arms[s] = (D(rng.uniform(5, 20)), D(rng.uniform(-5, 15)), flex, trunk.fwd + 0.5 * trunk.up)
+        elif kind == "overhead_extension":
+            flex = D(rng.uniform(120, 150)) * p + D(rng.uniform(5, 15))
+            arms[s] = (D(rng.uniform(155, 175)), D(rng.uniform(0, 20)), flex, -trunk.fwd)
+        else:
+            arms[s] = (D(rng.uniform(5, 15)), D(60), D(rng.uniform(5, 30)), trunk.fwd)
+    sk = Skeleton(n)
+    if kind == "calf_raise":
+        rise = body.foot * 0.6 * np.sin(D(25) * p)
+        pelvis = pelvis + rise[:, None] * UP
+    _assemble(sk, body, pelvis, pframe, trunk, arms)
+    for s in SIDES:
+        d = _n3(dirs[s], n)
+        toe = np.array([s * half, 0.0, 0.0]) + 0.75 * body.foot * d
+        heel, ankle, toe = foot_on_ground(toe, d, D(25) * p if kind == "calf_raise" else 0.0, body)
+        hip_n, knee_n, ankle_n, heel_n, toe_n = LEG_NAMES[s]
+        sk[ankle_n], sk[heel_n], sk[toe_n] = ankle, heel, toe
+        sk[knee_n] = leg_ik(sk[hip_n], ankle, d, body.thigh, body.shin)
+    return Motion(sk.array(), np.zeros(n), ())
+
+
 def _other(rng, n, fps, body, fault, sev) -> Motion:
-    """Everyday, non-exercise movement: reaching, turning, bending, stepping, gesturing, irregular timing."""
+    """Everyday, non-exercise movement: reaching, turning, bending, stepping, gesturing, irregular timing;
+    a third of the clips are gym exercises outside the catalogue (`_gym_other`)."""
+    if rng.random() < 0.33:
+        return _gym_other(rng, n, fps, body)
     every = (0.5, 1.8)
     pitch = _keyframes(rng, n, fps, D(-10), D(rng.choice([15, 40, 70])), every)
     roll = _keyframes(rng, n, fps, D(-15), D(15), every)

@@ -2,9 +2,15 @@
 exercise-conditioned MLP autoencoder, its training loop and the synthetic faulty-vs-good AUROC.
 
 Scoring (mirrored by `coach.ml.anomaly` at run time, from the ONNX metadata): standardise the rep
-trajectory with the exercise's mean rep and per-channel spread, reconstruct it, take the mean squared error
-over valid samples, divide by the median error of good held-out reps of that exercise. The threshold is
-the 95th percentile of those good reps' normalised scores.
+trajectory with the exercise's mean rep and per-channel spread (synthetic good reps only), reconstruct it,
+take the mean squared error over valid samples, and express it as a z-score against the exercise's good
+reps in log space, kept positive: ``score = exp(z)``, ``z = log(err / median good err) / sd(log good err)``
+(1.0 = a typical good rep, each factor e = one spread worse). The threshold is the 95th percentile of
+good held-out reps' scores.
+
+Training data: good synthetic reps plus, when given, the real reps of clips without a form label (weighted
+up), which narrows the synthetic-to-real gap; the real-clip check retrains without the held-out
+clip's source (leave-one-source-out), so a clip is never scored by a model that saw its source.
 
 Threads: call from one thread.
 """
@@ -27,7 +33,8 @@ log = logging.getLogger(__name__)
 
 ANOMALY_EXERCISES: tuple[str, ...] = (*REP_EXERCISES, "running", "walking")
 _FULL_BODY = SynthOptions(close_up_rate=0.0)
-AE_VERSION = "1"
+AE_VERSION = "2"
+REAL_REPEAT = 3  # each real good rep counts this many times (they are few next to the synthetic ones)
 
 
 def synthetic_reps(
@@ -90,6 +97,11 @@ def _onehot(e: np.ndarray) -> np.ndarray:
     return np.eye(len(ANOMALY_EXERCISES), dtype=np.float32)[e]
 
 
+def normalised_score(err: np.ndarray, ref: float, log_sd: float) -> np.ndarray:
+    """Reconstruction errors -> scores (1 = a typical good rep; see the module docstring)."""
+    return np.exp(np.log(np.maximum(err, 1e-12) / ref) / log_sd)
+
+
 def train_autoencoder(
     x: np.ndarray, e: np.ndarray, stats: RepStats, *, epochs: int = 60, seed: int = 0
 ) -> RepAutoencoder:
@@ -138,38 +150,76 @@ def auroc(neg: np.ndarray, pos: np.ndarray) -> float:
     return float(((diff > 0).sum() + 0.5 * (diff == 0).sum()) / diff.size)
 
 
-def build_and_train(seed: int, clips_per_exercise: int = 24) -> tuple[RepAutoencoder, RepStats, dict]:
-    """Train on good synthetic reps; calibrate on held-out good reps; measure AUROC on faulty reps."""
-    base = seed * 1_000_003
-    train = {ex: synthetic_reps(ex, range(base, base + clips_per_exercise)) for ex in ANOMALY_EXERCISES}
-    stats = fit_stats(train)
+def _real_good(real: list[RealReps] | None, exclude_source: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """Real reps of clips without a form label (optionally leaving one source out), repeated."""
+    xs, es = [], []
+    for r in real or ():
+        if r.form is None and r.source != exclude_source:
+            xs.append(np.repeat(r.trajectories, REAL_REPEAT, axis=0))
+            es.append(np.full(len(xs[-1]), ANOMALY_EXERCISES.index(r.exercise)))
+    if not xs:
+        return np.empty((0, REP_SAMPLES, len(CHANNELS))), np.empty(0, dtype=int)
+    return np.concatenate(xs), np.concatenate(es)
+
+
+def _fit(
+    train: dict[str, np.ndarray], stats: RepStats, real: list[RealReps] | None, exclude: str | None, seed: int
+) -> RepAutoencoder:
     x = np.concatenate([train[ex] for ex in ANOMALY_EXERCISES])
     e = np.concatenate([np.full(len(train[ex]), i) for i, ex in enumerate(ANOMALY_EXERCISES)])
-    log.info("autoencoder: %d good reps/strides", len(x))
-    model = train_autoencoder(x, e, stats, seed=seed)
+    rx, re_ = _real_good(real, exclude)
+    if len(rx):
+        x, e = np.concatenate([x, rx]), np.concatenate([e, re_])
+    return train_autoencoder(x, e, stats, seed=seed)
+
+
+def _calibrate(
+    model: RepAutoencoder, stats: RepStats, good: dict[str, np.ndarray]
+) -> tuple[list[float], list[float]]:
+    """Per exercise: median good error and the spread of log good errors (robust: IQR / 1.349)."""
+    ref, sd = [], []
+    for i, ex in enumerate(ANOMALY_EXERCISES):
+        err = rep_errors(model, good[ex], np.full(len(good[ex]), i), stats)
+        q1, q3 = np.percentile(np.log(np.maximum(err, 1e-12)), [25, 75])
+        ref.append(float(np.median(err)))
+        sd.append(float(max((q3 - q1) / 1.349, 0.05)))
+    return ref, sd
+
+
+def build_and_train(
+    seed: int, clips_per_exercise: int = 24, real: list[RealReps] | None = None
+) -> tuple[RepAutoencoder, RepStats, dict]:
+    """Train on good synthetic (and real, when given) reps; calibrate on held-out good synthetic reps;
+    measure AUROC on faulty synthetic reps; with `real`, the leave-one-source-out real-clip check."""
+    base = seed * 1_000_003
+    train = {ex: synthetic_reps(ex, range(base, base + clips_per_exercise)) for ex in ANOMALY_EXERCISES}
+    stats = fit_stats(train)  # synthetic only: no real clip's statistics leak into any fold
+    log.info("autoencoder: %d good synthetic reps/strides", sum(len(v) for v in train.values()))
+    model = _fit(train, stats, real, None, seed)
     calib_seeds = range(base + 500_000, base + 500_000 + 16)
     test_seeds = range(base + 700_000, base + 700_000 + 8)
-    ref, thr, chan_ref = [], [], []
-    report: dict = {"per_exercise": {}}
+    calib = {ex: synthetic_reps(ex, calib_seeds) for ex in ANOMALY_EXERCISES}
+    ref, sd = _calibrate(model, stats, calib)
+    thr, chan_ref = [], []
+    report: dict = {"per_exercise": {}, "real_good_reps": int(len(_real_good(real, None)[0]) // REAL_REPEAT)}
     all_neg, all_pos = [], []
     for i, ex in enumerate(ANOMALY_EXERCISES):
-        good = synthetic_reps(ex, calib_seeds)
+        good = calib[ex]
         ei = np.full(len(good), i)
-        err = rep_errors(model, good, ei, stats)
-        r = float(np.median(err))
-        ref.append(r)
-        thr.append(float(np.percentile(err / r, 95)))
+        thr.append(
+            float(np.percentile(normalised_score(rep_errors(model, good, ei, stats), ref[i], sd[i]), 95))
+        )
         z, valid = stats.apply(good, ei)
         with torch.no_grad():
             rec = model(torch.from_numpy(z), torch.from_numpy(_onehot(ei))).numpy()
         per_chan = ((rec - z) ** 2 * valid).sum(axis=(0, 1)) / np.maximum(valid.sum(axis=(0, 1)), 1)
         chan_ref.append(np.maximum(per_chan, 1e-4))
         tg = synthetic_reps(ex, test_seeds)
-        neg = rep_errors(model, tg, np.full(len(tg), i), stats) / r
+        neg = normalised_score(rep_errors(model, tg, np.full(len(tg), i), stats), ref[i], sd[i])
         entry = {"good_reps": len(tg), "threshold": thr[-1], "faults": {}}
         for fault in FAULTS[ex]:
             fr = synthetic_reps(ex, test_seeds, fault=fault)
-            pos = rep_errors(model, fr, np.full(len(fr), i), stats) / r
+            pos = normalised_score(rep_errors(model, fr, np.full(len(fr), i), stats), ref[i], sd[i])
             entry["faults"][fault] = {
                 "reps": len(fr),
                 "auroc": auroc(neg, pos),
@@ -181,14 +231,18 @@ def build_and_train(seed: int, clips_per_exercise: int = 24) -> tuple[RepAutoenc
         report["per_exercise"][ex] = entry
     report["auroc_all"] = auroc(np.concatenate(all_neg), np.concatenate(all_pos))
     report["reference_error"] = ref
+    report["log_error_sd"] = sd
     report["threshold"] = thr
     report["channel_reference"] = np.asarray(chan_ref).tolist()
+    if real:
+        report["real_clips"] = real_clip_check_loso(train, stats, calib, real, seed)
     return model, stats, report
 
 
 @dataclass(frozen=True, slots=True)
 class RealReps:
     clip: str
+    source: str  # repository ("owner/repo"), the leave-one-source-out unit
     exercise: str
     form: str | None
     trajectories: np.ndarray  # (M, REP_SAMPLES, C)
@@ -199,7 +253,7 @@ def real_clip_reps(videos_dir, pose_model, cache_dir) -> list[RealReps]:
     import json
 
     from coach.analysis.offline import analyze_video
-    from coach.training.data import LABEL_MAP
+    from coach.training.data import LABEL_MAP, source_group
 
     labels = json.loads((videos_dir / "labels.json").read_text())
     out = []
@@ -216,19 +270,32 @@ def real_clip_reps(videos_dir, pose_model, cache_dir) -> list[RealReps]:
             if last - first >= 4:
                 trajs.append(rep_trajectory(s.landmarks, s.world, s.image_size, first, last))
         if trajs:
-            out.append(RealReps(item["file"], ex, item.get("form"), np.stack(trajs)))
+            out.append(
+                RealReps(item["file"], source_group(item["source"]), ex, item.get("form"), np.stack(trajs))
+            )
     return out
 
 
-def real_clip_check(
-    model: RepAutoencoder, stats: RepStats, ref: list[float], reps: list[RealReps]
+def real_clip_check_loso(
+    train: dict[str, np.ndarray],
+    stats: RepStats,
+    calib: dict[str, np.ndarray],
+    reps: list[RealReps],
+    seed: int,
 ) -> list[dict]:
-    """Per real clip: its reps' scores, and for clips labelled with a form problem whether their median
-    score is above every good clip of the same exercise (other clips, no form label)."""
+    """Per real clip: its reps' scores from a model trained WITHOUT the clip's source (and calibrated on
+    synthetic good reps only), and for clips labelled with a form problem whether their median score is
+    above every good clip of the same exercise (other clips, no form label)."""
     scores = {}
-    for r in reps:
-        i = ANOMALY_EXERCISES.index(r.exercise)
-        scores[r.clip] = rep_errors(model, r.trajectories, np.full(len(r.trajectories), i), stats) / ref[i]
+    for source in sorted({r.source for r in reps}):
+        model = _fit(train, stats, reps, source, seed)
+        ref, sd = _calibrate(model, stats, calib)
+        for r in reps:
+            if r.source == source:
+                i = ANOMALY_EXERCISES.index(r.exercise)
+                err = rep_errors(model, r.trajectories, np.full(len(r.trajectories), i), stats)
+                scores[r.clip] = normalised_score(err, ref[i], sd[i])
+        log.info("autoencoder real-clip fold %s done", source)
     out = []
     for r in reps:
         good = [

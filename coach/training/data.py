@@ -114,7 +114,11 @@ def real_clip_windows(
         if movement not in CLASSIFIER_LABELS:
             log.info("skipping %s (%s: no single label)", item["file"], item["movement"])
             continue
-        clip = analyze_video(videos_dir / item["file"], pose_model, pose_cache_dir=cache_dir)
+        # The label is given, so the shipped classifier is not consulted (training must not depend on the
+        # model it replaces, whose feature list may differ); only the smoothed poses are used.
+        clip = analyze_video(
+            videos_dir / item["file"], pose_model, exercise=movement, pose_cache_dir=cache_dir
+        )
         s = clip.smoothed
         x, ends = track_windows(s.landmarks, s.world, s.media_ts, s.image_size, spec)
         out.append(ClipWindows(item["file"], source_group(item["source"]), movement, x, ends))
