@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# Tests (and the coach subprocesses they start) never touch the user's own library, settings or cache.
+for _var in ("COACH_DATA_DIR", "COACH_CONFIG_DIR", "COACH_CACHE_DIR"):
+    os.environ.setdefault(_var, tempfile.mkdtemp(prefix=f"{_var.lower()}-"))
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"

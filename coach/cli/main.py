@@ -8,7 +8,17 @@ import sys
 from collections.abc import Sequence
 
 from coach import __version__
-from coach.cli import analyze_cmd, app_cmd, eval_cmd, feedback_cmd, live_cmd, models_cmd
+from coach.cli import (
+    analyze_cmd,
+    app_cmd,
+    eval_cmd,
+    feedback_cmd,
+    library_cmds,
+    live_cmd,
+    models_cmd,
+    record_cmd,
+    sessions_cmd,
+)
 from coach.errors import CoachError
 
 log = logging.getLogger("coach")
@@ -28,6 +38,8 @@ def build_parser() -> argparse.ArgumentParser:
     models_cmd.add_parser(sub)
     eval_cmd.add_parser(sub)
     feedback_cmd.add_parser(sub)
+    record_cmd.add_parser(sub)
+    sessions_cmd.add_parser(sub, extra=[library_cmds.add_sessions_subcommands])
     return parser
 
 
