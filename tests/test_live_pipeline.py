@@ -26,6 +26,7 @@ from coach.live import (
     LiveResult,
     WorkerState,
 )
+from coach.live.types import ActivitySwitched, RepScored
 from coach.pose.landmarks import Landmark
 from coach.reps.engine import EventKind
 
@@ -88,6 +89,42 @@ def test_counts_the_squats_of_a_video_standing_in_for_a_camera(full_model: Path,
     counts = [c.text for c in speaker.spoken if c.kind == "count"]
     assert len(counts) == result.reps
     assert any(c.kind == "info" for c in speaker.spoken)
+    # The form model scored every rep, right after its own event, with the fields of `coach analyze`.
+    ends = [e for e in events if e.kind in (EventKind.REP_COMPLETED, EventKind.PARTIAL_REP)]
+    scored = [e for e in events if isinstance(e, RepScored)]
+    assert [e.rep_index for e in scored] == [e.rep.index for e in ends]
+    for e in scored:
+        before = events[events.index(e) - 1]
+        assert before.rep is not None and before.rep.index == e.rep_index
+        assert {"score", "threshold", "top_joints", "phase"} <= e.anomaly.keys()
+        assert e.anomaly["threshold"] > 0 and 0 <= e.anomaly["score"] < 1e6
+    assert result.last_rep["anomaly"] == scored[-1].anomaly
+    # An explicit choice is never overridden, but the classifier still says how sure it is of it.
+    assert not any(isinstance(e, ActivitySwitched) for e in events)
+    assert result.activity == "squat" and result.activity_confidence is not None
+    assert 0.0 <= result.activity_confidence <= 1.0
+
+
+def test_auto_mode_recognises_the_squat_then_counts(full_model: Path, labels: dict) -> None:
+    pipeline = LivePipeline(lambda: VideoFileSource(GOBLET), full_model, activity=None, lossless=True)
+    _run_to_end(pipeline)
+    assert pipeline.state is WorkerState.STOPPED and pipeline.error is None
+    result = pipeline.latest()
+    assert result is not None
+    events = pipeline.drain_events()
+    switches = [e for e in events if isinstance(e, ActivitySwitched)]
+    # Recognised once (the hysteresis keeps it through the pauses between reps), from "unknown".
+    assert [(s.from_activity, s.to_activity) for s in switches] == [(None, "squat")]
+    switch = switches[0]
+    assert switch.confidence >= 0.6 and switch.t < 3.0  # within the classifier's window and dwell
+    # The first rep may pass before the window fills; every rep after recognition is counted.
+    assert result.activity == "squat"
+    assert labels[GOBLET.name]["reps"] - 1 <= result.reps <= labels[GOBLET.name]["reps"]
+    reps = [e for e in events if e.kind is EventKind.REP_COMPLETED]
+    assert len(reps) == result.reps and all(e.t > switch.t for e in reps)
+    assert events.index(switch) < events.index(reps[0])
+    assert result.activity_confidence is not None and result.activity_confidence >= 0.6
+    assert result.last_rep is not None and "anomaly" in result.last_rep
 
 
 def test_realtime_capture_drops_only_frames_analysis_could_not_take(full_model: Path) -> None:
@@ -295,5 +332,5 @@ def test_buffers_are_recycled_only_when_nobody_else_holds_them(full_model: Path)
     for i, (image, original) in enumerate(sources[0].kept):
         assert np.array_equal(image, original), f"raw frame {i} the source still holds was overwritten"
     steps = p.step_ms()
-    assert list(steps) == ["convert", "pose", "smooth", "view", "engine", "overlay", "other"]
+    assert list(steps) == ["convert", "pose", "smooth", "view", "models", "engine", "overlay", "other"]
     assert steps["pose"][0] > steps["overlay"][0] > 0 and all(w >= 0 and c >= 0 for w, c in steps.values())

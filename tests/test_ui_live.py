@@ -83,6 +83,10 @@ def test_live_window_counts_reps_plots_and_speaks(qtbot, make_window, labels) ->
     assert reps <= labels[CLIP.name]["reps"]  # never phantom reps
     assert window.plots.angle_samples() > 100 and window.plots.curve_points() > 100
     assert window.plots.rep_markers() == reps + int(window.side_panel.partial_label.text())
+    # The form model scored every rep shown: a bar per rep in the side panel and the plot, no dash.
+    bars = window.side_panel.anomaly_bars.scores()
+    assert bars and all(score is not None and 0.0 <= score <= 1.0 for _i, score in bars)
+    assert window.plots.anomaly_reps() == len(bars)
     assert "1" in speaker.texts()  # the first rep's count reached the speaker
     assert window.status.currentMessage().startswith("Stopped: Video ended")
     assert window.controls.start_button.text() == "Start"

@@ -4,17 +4,19 @@
 from coach.live.activity import ActivityTracker
 from coach.live.inbox import LatestSlot
 from coach.live.pipeline import CAMERA_LOST, DARK_WARNING, NO_PERSON, VIDEO_ENDED, LivePipeline
-from coach.live.types import LiveResult, PipelineStats, WorkerState
+from coach.live.types import ActivitySwitched, LiveResult, PipelineStats, RepScored, WorkerState
 
 __all__ = [
     "CAMERA_LOST",
     "DARK_WARNING",
     "NO_PERSON",
     "VIDEO_ENDED",
+    "ActivitySwitched",
     "ActivityTracker",
     "LatestSlot",
     "LiveResult",
     "LivePipeline",
     "PipelineStats",
+    "RepScored",
     "WorkerState",
 ]

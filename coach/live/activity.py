@@ -177,6 +177,12 @@ class ActivityTracker:
         joint, how = self._primary
         return features.get(joint if how == "mean" else f"{joint}_{how}", math.nan)
 
+    def attach_anomaly(self, rep_index: int, anomaly: dict) -> None:
+        """Add the anomaly model's verdict to `last_rep` when it is still rep `rep_index`. A new dict, not
+        an update in place: a `LiveResult` already published may hold the old one."""
+        if self.last_rep is not None and self.last_rep.get("index") == rep_index:
+            self.last_rep = {**self.last_rep, "anomaly": anomaly}
+
     # ------------------------------------------------------------------ internals
     def _on_rep_events(self, events: list[Event]) -> None:
         for ev in events:

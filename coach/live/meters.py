@@ -60,7 +60,7 @@ class RollingValues:
 
 
 # The analysis thread's per-frame steps, in the order they run (see `coach.live.pipeline._Analysis.process`).
-STEPS: tuple[str, ...] = ("convert", "pose", "smooth", "view", "engine", "overlay", "other")
+STEPS: tuple[str, ...] = ("convert", "pose", "smooth", "view", "models", "engine", "overlay", "other")
 
 
 class StepClock:

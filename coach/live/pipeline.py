@@ -12,8 +12,11 @@ Threads and what each owns (see ../shared/STYLE.md and docs/live_contract.md):
   pipeline finishes and goes to STOPPED by itself.
 * **analysis** (`coach-live-analysis`) owns the `PoseEstimator` (VIDEO mode, fed the media timestamps),
   the `PoseSmoother`, the view classifier, the rep or gait engine of the current activity
-  (`ActivityTracker`), the `CuePolicy` and the `Overlay`. Per frame: pose on the *unmirrored* frame, then
-  smoothing, view, engine, cues, and the overlay; then it publishes a `LiveResult`. It never waits for the
+  (`ActivityTracker`), the ONNX models' live state (`coach.live.models.LiveModels`: the exercise
+  classifier fed at its window rate, a ring buffer of smoothed poses to score each finished rep from),
+  the `CuePolicy` and the `Overlay`. Per frame: pose on the *unmirrored* frame, then smoothing, view,
+  models, engine (then the anomaly of a rep that just ended), cues, and the overlay; then it publishes a
+  `LiveResult`. It never waits for the
   GUI: results are published under a lock and the GUI pulls them.
 
   No full-frame copies or allocations in the steady state. The analysis thread owns each frame's image
@@ -64,15 +67,17 @@ from coach.kinematics.view import View, ViewClassifier, estimate_yaw
 from coach.live.activity import ActivityTracker, canonical_activity
 from coach.live.inbox import LatestSlot
 from coach.live.meters import STEPS, RateMeter, RollingValues, StepClock, StepTotals
-from coach.live.types import LiveResult, PipelineStats, WorkerState
+from coach.live.models import LiveModels, activity_of_label, joint_scores, load_models
+from coach.live.types import ActivitySwitched, LiveResult, PipelineStats, RepScored, WorkerState
+from coach.ml.classifier import LiveState
 from coach.overlay.compose import Overlay, OverlayData, mirror_image, mirror_pose
 from coach.pose.mediapipe_landmarker import PoseEstimator
 from coach.pose.smoothing import PoseSmoother
 from coach.pose.types import Pose, PoseSample
-from coach.reps.engine import Event
+from coach.reps.engine import Event, EventKind, Rep
 from coach.reps.signals import frame_features
 
-__all__ = ["CAMERA_LOST", "DARK_WARNING", "NO_PERSON", "VIDEO_ENDED", "LivePipeline"]
+__all__ = ["CAMERA_LOST", "DARK_WARNING", "NO_PERSON", "VIDEO_ENDED", "LiveEvent", "LivePipeline"]
 
 log = logging.getLogger(__name__)
 
@@ -98,8 +103,12 @@ CUE_DISPLAY_S = 3.0
 MAX_EVENTS = 2000
 MAX_SERIES = 3600
 
-_CONVERT, _POSE, _SMOOTH, _VIEW, _ENGINE, _OVERLAY, _OTHER = (STEPS.index(n) for n in (
-    "convert", "pose", "smooth", "view", "engine", "overlay", "other"))
+_CONVERT, _POSE, _SMOOTH, _VIEW, _MODELS, _ENGINE, _OVERLAY, _OTHER = (STEPS.index(n) for n in (
+    "convert", "pose", "smooth", "view", "models", "engine", "overlay", "other"))
+
+# What `drain_events` returns: the engines' events plus the pipeline's own (auto mode switched activity;
+# the anomaly model scored a rep).
+LiveEvent = Event | GaitEvent | ActivitySwitched | RepScored
 
 _CAPTURE_THREAD = "coach-live-capture"
 _ANALYSIS_THREAD = "coach-live-analysis"
@@ -222,9 +231,10 @@ class LivePipeline:
             return result
         return dataclasses.replace(result, warnings=result.warnings + status)
 
-    def drain_events(self) -> list[Event | GaitEvent]:
+    def drain_events(self) -> list[LiveEvent]:
         """Rep and gait events since the previous call, oldest first (bounded: the oldest are dropped,
-        and logged, if nobody drains for minutes)."""
+        and logged, if nobody drains for minutes). Besides the engines' events: `ActivitySwitched` when
+        auto mode changes activity, and `RepScored` (the rep's anomaly) right after a rep's own event."""
         with self._lock:
             events = list(self._events)
             self._events.clear()
@@ -268,8 +278,9 @@ class LivePipeline:
             return self._work_ms.mean()
 
     def set_activity(self, activity: str | None) -> None:
-        """Switch activity (None or "auto": unknown). Raises ValueError for an unknown name. Applied by the
-        analysis thread at its next frame: the old engine's open set is closed, counts restart."""
+        """Switch activity (None or "auto": recognised by the exercise classifier, see `_Analysis`). Raises
+        ValueError for an unknown name. Applied by the analysis thread at its next frame: the old engine's
+        open set is closed, counts restart."""
         name = canonical_activity(activity)
         with self._lock:
             self._activity = name
@@ -293,7 +304,7 @@ class LivePipeline:
         self._inbox: LatestSlot[Frame] = LatestSlot(lossless=self._lossless)
         self._latest: LiveResult | None = None
         self._status: tuple[str, ...] = ()
-        self._events: deque[Event | GaitEvent] = deque()
+        self._events: deque[LiveEvent] = deque()
         self._events_lost = 0
         self._series: deque[tuple[float, float]] = deque(maxlen=MAX_SERIES)
         self._ready = 0
@@ -440,9 +451,12 @@ class LivePipeline:
 
     def _analysis_loop(self) -> None:
         with PoseEstimator(self._model_path) as estimator:
+            # Before reporting ready, so the capture thread does not open the source (and drop frames)
+            # while the ONNX sessions load; cached for the process, so only the first run pays.
+            classifier, scorer = load_models()
             self._mark_ready()
             self._model_ready.set()
-            worker = _Analysis(self, estimator)
+            worker = _Analysis(self, estimator, LiveModels(classifier, scorer))
             while True:
                 frame = self._inbox.get()
                 if frame is None:  # closed and empty: end of video, stop or fault
@@ -453,7 +467,7 @@ class LivePipeline:
             if self._state in (WorkerState.STARTING, WorkerState.RUNNING):
                 self._state = WorkerState.STOPPED  # the video ended by itself
 
-    def _push_events(self, events: list[Event | GaitEvent]) -> None:
+    def _push_events(self, events: list[LiveEvent]) -> None:
         if not events:
             return
         with self._lock:
@@ -488,16 +502,32 @@ class LivePipeline:
 
 
 class _Analysis:
-    """Per-run state of the analysis thread (everything here belongs to that thread)."""
+    """Per-run state of the analysis thread (everything here belongs to that thread).
 
-    def __init__(self, pipeline: LivePipeline, estimator: PoseEstimator) -> None:
+    Activity: `requested` is the user's choice (`set_activity`); None is auto mode, where the exercise
+    classifier's debounced label picks the engine (`_on_classifier`). An explicit choice is never
+    overridden; the classifier still runs so `LiveResult.activity_confidence` shows how sure it is of the
+    chosen activity. In auto mode "idle" and "other" start no engine, but they do not end a recognised
+    exercise either: standing still between reps or sets would otherwise reset the count every pause, and
+    the rep engine already handles rest.
+
+    Anomaly: each finished rep (full or partial) is scored from the ring buffer of smoothed poses on the
+    frame its event arrives; the verdict goes into `last_rep["anomaly"]`, a `RepScored` event, and the
+    joint colours of the overlay, which stay until the next rep.
+    """
+
+    def __init__(self, pipeline: LivePipeline, estimator: PoseEstimator, models: LiveModels) -> None:
         self.p = pipeline
         self.estimator = estimator
+        self.models = models
         self.smoother = PoseSmoother()
         self.views = ViewClassifier()
         with pipeline._lock:
             activity = pipeline._activity
+        self.requested = activity
         self.tracker = ActivityTracker(activity)
+        self.joint_colors: dict[str, float] | None = None  # the last scored rep's attribution, per joint
+        self.image_size: tuple[int, int] | None = None  # (w, h) of the last frame
         self.overlay = Overlay(self.tracker.activity)
         self.cue_policy = (
             pipeline._cue_policy_cls(activity=self.tracker.activity)
@@ -518,18 +548,58 @@ class _Analysis:
     def _sync_settings(self) -> None:
         with self.p._lock:
             wanted = self.p._activity
-        if wanted != self.tracker.activity:
-            self.p._push_events(self.tracker.finish())
-            self.tracker = ActivityTracker(wanted)
-            self.overlay.set_activity(wanted)
-            if self.cue_policy is not None:
-                self.cue_policy.set_activity(wanted)
-            self.cue = None
-            log.info("activity switched to %s", wanted)
+        if wanted != self.requested:
+            self.requested = wanted
+            # Back to auto: take up what the classifier already recognises rather than waiting for it to
+            # switch again (it would not: its label has not changed).
+            state = self.models.state
+            target = wanted if wanted is not None else activity_of_label(state.label if state else None)
+            if target != self.tracker.activity:
+                self._switch(target)
         mirror = self.p.mirror
         if mirror != self.mirrored:
             self.mirrored = mirror
             self.overlay.reset_trails()  # the trail's coordinates belong to the old orientation
+
+    def _switch(self, activity: str | None) -> None:
+        """Close the current engine's set and start `activity`'s engine (counts restart)."""
+        self.p._push_events(self.tracker.finish())
+        self.tracker = ActivityTracker(activity)
+        self.overlay.set_activity(activity)
+        if self.cue_policy is not None:
+            self.cue_policy.set_activity(activity)
+        self.cue = None
+        self.joint_colors = None
+        log.info("activity switched to %s", activity)
+
+    def _on_classifier(self, state: LiveState, frame: int) -> None:
+        """Auto mode: follow the classifier's debounced label (its hysteresis decides when it switches)."""
+        if not state.switched or self.requested is not None:
+            return
+        target = activity_of_label(state.label)
+        if target is None or target == self.tracker.activity:
+            return  # idle/other keep a recognised exercise (see the class docstring)
+        switched = ActivitySwitched(state.t, frame, self.tracker.activity, target, state.confidence)
+        self.p._push_events([switched])
+        self._switch(target)
+
+    def _score_reps(self, events: list[LiveEvent], image_size: tuple[int, int]) -> None:
+        """Score this frame's finished reps (rarely more than one) and publish the verdicts."""
+        exercise = self.tracker.activity
+        if exercise is None or self.tracker.is_gait:
+            return  # gait strides are not scored live
+        scored: list[LiveEvent] = []
+        for ev in events:
+            if not (isinstance(ev, Event) and ev.rep is not None
+                    and ev.kind in (EventKind.REP_COMPLETED, EventKind.PARTIAL_REP)):
+                continue
+            result = self.models.score_rep(exercise, ev.rep, image_size)
+            self.joint_colors = joint_scores(result.channel_ratios) if result is not None else None
+            if result is not None:
+                anomaly = result.to_json()
+                self.tracker.attach_anomaly(ev.rep.index, anomaly)
+                scored.append(_rep_scored(ev.rep, anomaly))
+        self.p._push_events(scored)
 
     def _is_dark(self, image: np.ndarray) -> bool:
         # The green channel (most of luminance) at every 16th pixel each way: ~3,600 samples are plenty
@@ -590,6 +660,7 @@ class _Analysis:
             t, raw.landmarks if raw is not None else None, raw.world if raw is not None else None
         )
         h, w = image.shape[:2]
+        self.image_size = (w, h)
         # As offline (PoseTrack.has_pose on the smoothed track): a landmark held through a short gap still
         # counts as a pose; once everything has expired the engines see None and pause.
         pose = Pose(lm, world, (w, h)) if np.isfinite(lm[:, 0]).any() else None
@@ -605,6 +676,11 @@ class _Analysis:
             # The last known view (a frame without shoulders or hips does not unset it).
             view = None if self.views.state is View.UNKNOWN else self.views.state.value
         steps.lap(_VIEW)
+
+        state = self.models.observe(t, frame.index, lm, world, (w, h), pose is not None)
+        if state is not None:
+            self._on_classifier(state, frame.index)
+        steps.lap(_MODELS)
 
         angle = math.nan
         if pose is not None and self.tracker.activity is not None:
@@ -623,6 +699,9 @@ class _Analysis:
         if events or values:
             self._cues([*events, *values], t)
         steps.lap(_ENGINE)
+        if events:
+            self._score_reps(events, (w, h))
+        steps.lap(_MODELS)
 
         if self.first_t is None:
             self.first_t = t
@@ -640,7 +719,7 @@ class _Analysis:
         shown = mirror_pose(pose) if self.mirrored and pose is not None else pose
         data = OverlayData(shown, self.tracker.activity, self.tracker.reps, self.tracker.partial_reps,
                            self.tracker.phase, cue)
-        self.overlay.draw(out, data)
+        self.overlay.draw(out, data, self.joint_colors)
         steps.lap(_OVERLAY)
 
         result = LiveResult(
@@ -650,7 +729,7 @@ class _Analysis:
             image=out,
             pose=shown,
             activity=self.tracker.activity,
-            activity_confidence=None,  # set once an activity classifier exists (models issue)
+            activity_confidence=self.models.confidence(self.tracker.activity),
             reps=self.tracker.reps,
             partial_reps=self.tracker.partial_reps,
             phase=self.tracker.phase,
@@ -670,6 +749,8 @@ class _Analysis:
         if not events:
             return
         self.p._push_events(events)
+        if self.image_size is not None:
+            self._score_reps(list(events), self.image_size)
         if self.p._latest is not None:
             self._cues(list(events), self.p._latest.media_ts)
         with self.p._lock:
@@ -695,3 +776,7 @@ class _Analysis:
         if self.p._cue_sink is not None:
             for cue in cues:
                 self.p._cue_sink(cue)
+
+
+def _rep_scored(rep: Rep, anomaly: dict) -> RepScored:
+    return RepScored(rep.end_t, rep.end_frame, rep.index, anomaly)

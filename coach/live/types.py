@@ -12,7 +12,7 @@ import numpy as np
 
 from coach.pose.types import Pose
 
-__all__ = ["LiveResult", "PipelineStats", "WorkerState"]
+__all__ = ["ActivitySwitched", "LiveResult", "PipelineStats", "RepScored", "WorkerState"]
 
 
 class WorkerState(Enum):
@@ -70,3 +70,31 @@ class LiveResult:
     gait: dict | None  # rolling gait summary (see coach.live.activity.GAIT_SUMMARY_KEYS)
     cue: str | None  # latest cue text shown in the banner
     warnings: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ActivitySwitched:
+    """Auto mode recognised another activity (`LivePipeline.drain_events`): the engine of `from_activity`
+    was closed and one for `to_activity` started at media time `t` (analysed frame `frame`). `confidence`
+    is the classifier's smoothed probability of `to_activity`. `kind` mirrors the engines' event kinds so a
+    consumer can dispatch on `event.kind` alone."""
+
+    t: float
+    frame: int
+    from_activity: str | None
+    to_activity: str | None
+    confidence: float
+    kind: str = "exercise_switched"
+
+
+@dataclass(frozen=True, slots=True)
+class RepScored:
+    """The anomaly model's verdict on rep `rep_index` (`LivePipeline.drain_events`), drained right after
+    that rep's own event; `anomaly` is the same dict as `LiveResult.last_rep["anomaly"]` and as the rep
+    events of `coach analyze --json`: score, threshold, top_joints, phase. `t`/`frame` are the rep's end."""
+
+    t: float
+    frame: int
+    rep_index: int
+    anomaly: dict
+    kind: str = "rep_scored"

@@ -80,13 +80,23 @@ def rep_metric_rows(last_rep: Mapping[str, Any] | None) -> list[tuple[str, str]]
 
 
 def rep_anomaly(last_rep: Mapping[str, Any] | None) -> float | None:
-    """The rep's anomaly score in [0, 1] when the models have produced one (key "anomaly"), else None."""
+    """The rep's anomaly for display in [0, 1] when the models have produced one (key "anomaly"), else None.
+
+    The model's raw score is 1.0 for a typical good rep and its threshold differs per exercise (about 3
+    for a squat, 40 for a jumping jack), so with a threshold it is shown relative to it: the threshold
+    sits at 0.5 (yellow) and twice the threshold or more at 1 (red). A bare score is taken as is.
+    """
     if not last_rep:
         return None
     value = last_rep.get("anomaly")
-    if isinstance(value, Mapping):  # tolerate {"score": x, "attribution": {...}}
+    threshold = None
+    if isinstance(value, Mapping):  # {"score": x, "threshold": y, ...}
+        threshold = first_number(value.get("threshold"))
         value = value.get("score")
-    return first_number(value)
+    score = first_number(value)
+    if score is None or threshold is None or threshold <= 0:
+        return score
+    return min(1.0, max(0.0, 0.5 * score / threshold))
 
 
 def gait_value(gait: Mapping[str, Any] | None, keys: tuple[str, ...]) -> float | None:

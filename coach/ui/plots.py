@@ -205,6 +205,10 @@ class LivePlots(QWidget):
     def angle_samples(self) -> int:
         return len(self._angle)
 
+    def anomaly_reps(self) -> int:
+        """How many reps have an anomaly bar (at most the last `ANOMALY_REPS`)."""
+        return len(self._anomaly)
+
     def rep_markers(self) -> int:
         return len(self._markers_full) + len(self._markers_partial)
 

@@ -1,0 +1,215 @@
+"""The ONNX models in the live pipeline: which activity the athlete is doing, and how each rep compares
+with good reps (issue 5 at run time; `coach.analysis.model_scores` is the offline counterpart).
+
+* `LiveModels.observe` keeps a ring buffer of the smoothed poses (`PoseRing`) and feeds the streaming
+  exercise classifier (`coach.ml.LiveExerciseClassifier`, which smooths the probabilities and switches
+  only with hysteresis) at the classifier's own sampling rate, not every frame: its per-frame feature
+  extraction is the expensive part (~0.25 ms), and the model only ever reads the window resampled at that
+  rate, so frames in between would be computed and then interpolated away.
+* `LiveModels.score_rep` scores a finished rep with the rep autoencoder over the rows of the ring buffer
+  that span it, exactly as offline scores the rows of the track (`RepAnomalyScorer.score_rep`).
+* `joint_scores` turns the per-channel attribution into per-joint colours for
+  `coach.overlay.JointAnomalyAnnotator`.
+
+Threads: the model sessions are loaded once per process (`load_models`, read-only afterwards, safe from any
+thread); a `LiveModels` and its `PoseRing` belong to the analysis thread that feeds them.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TypeVar
+
+import numpy as np
+
+from coach.activities import GAIT_ACTIVITIES
+from coach.errors import CoachError
+from coach.ml.anomaly import DEFAULT_MODEL as ANOMALY_MODEL
+from coach.ml.anomaly import AnomalyResult, RepAnomalyScorer
+from coach.ml.classifier import DEFAULT_MODEL as CLASSIFIER_MODEL
+from coach.ml.classifier import ExerciseClassifier, LiveExerciseClassifier, LiveState
+from coach.ml.paths import model_path
+from coach.reps.catalogue import CATALOGUE
+from coach.reps.engine import Rep
+
+__all__ = ["LiveModels", "PoseRing", "activity_of_label", "joint_scores", "load_models"]
+
+log = logging.getLogger(__name__)
+
+M = TypeVar("M", ExerciseClassifier, RepAnomalyScorer)
+
+# The ring buffer covers the longest rep any exercise allows plus this margin (a rep is scored on the
+# frame its end is confirmed, a little after its last frame), at up to this camera rate.
+RING_MARGIN_S = 3.0
+RING_MAX_FPS = 120.0
+# A rep spanning fewer rows cannot be time-normalised meaningfully (as offline).
+MIN_REP_ROWS = 4
+# Joint colour from a channel's error ratio (error / the channel's good-rep error): 1x -> 0 (green),
+# 2x -> 0.5 (yellow; the ratio above which `RepAnomalyScorer` names a body part), 4x or more -> 1 (red).
+_RATIO_AT_RED = 4.0
+
+
+@functools.cache
+def load_models() -> tuple[ExerciseClassifier | None, RepAnomalyScorer | None]:
+    """The shipped classifier and rep autoencoder, each None (logged once) when its file is missing or
+    does not match this version: the live app then runs without that model rather than not at all."""
+    return _load(ExerciseClassifier, CLASSIFIER_MODEL), _load(RepAnomalyScorer, ANOMALY_MODEL)
+
+
+def _load(cls: Callable[[Path], M], name: str) -> M | None:
+    path = model_path(name)
+    if not path.is_file():  # checked first: onnxruntime's own error for a missing file is not specific
+        log.warning("%s not found: live %s is off", path, _name(cls))
+        return None
+    try:
+        return cls(path)
+    except CoachError as exc:  # ModelMetadataError: a model of another version
+        log.warning("live %s is off: %s", _name(cls), exc)
+        return None
+
+
+def _name(cls: object) -> str:
+    return getattr(cls, "__name__", repr(cls))
+
+
+def activity_of_label(label: str | None) -> str | None:
+    """The pipeline activity a classifier label stands for: a catalogue exercise or a gait activity;
+    None for "idle", "other" and anything the engines cannot track."""
+    if label is not None and (label in CATALOGUE or label in GAIT_ACTIVITIES):
+        return label
+    return None
+
+
+def joint_scores(channel_ratios: Mapping[str, float]) -> dict[str, float]:
+    """Per-joint scores in [0, 1] for `JointAnomalyAnnotator` from `AnomalyResult.channel_ratios`.
+
+    World and image channels of the same joint are combined by their maximum (either view of the joint
+    being off is worth showing); the trunk is shown on the shoulders, knee caving on both knees, heel lift
+    on both heels. A ratio of 0 means the channel was not measured in this rep and colours nothing.
+    """
+    out: dict[str, float] = {}
+    for channel, ratio in channel_ratios.items():
+        if not (math.isfinite(ratio) and ratio > 0.0):
+            continue
+        score = min(1.0, max(0.0, math.log2(ratio) / math.log2(_RATIO_AT_RED)))
+        for joint in _CHANNEL_JOINTS.get(channel.removeprefix("world_").removeprefix("img_"), ()):
+            out[joint] = max(out.get(joint, 0.0), score)
+    return out
+
+
+_CHANNEL_JOINTS: dict[str, tuple[str, ...]] = {
+    **{f"{side}_{j}": (f"{side}_{j}",) for side in ("left", "right")
+       for j in ("knee", "hip", "elbow", "shoulder", "ankle")},
+    "trunk_lean": ("left_shoulder", "right_shoulder"),
+    "knee_width_ratio": ("left_knee", "right_knee"),
+    "heel_lift": ("left_heel", "right_heel"),
+}  # fmt: skip
+
+
+class PoseRing:
+    """The last `capacity` smoothed poses with their frame indices, preallocated (no per-frame allocation:
+    one row copy per frame). Rows hold NaN for frames without a pose, as the offline track does."""
+
+    def __init__(self, capacity: int) -> None:
+        self.capacity = capacity
+        self._lm: np.ndarray | None = None  # allocated on the first frame, in the smoother's dtype
+        self._world: np.ndarray | None = None
+        self._frame = np.full(capacity, -1, dtype=np.int64)
+        self._n = 0  # rows ever written
+
+    def __len__(self) -> int:
+        return min(self._n, self.capacity)
+
+    def append(self, frame: int, landmarks: np.ndarray, world: np.ndarray) -> None:
+        if self._lm is None or self._world is None:
+            self._lm = np.full((self.capacity, *landmarks.shape), np.nan, dtype=landmarks.dtype)
+            self._world = np.full((self.capacity, *world.shape), np.nan, dtype=world.dtype)
+        i = self._n % self.capacity
+        self._lm[i] = landmarks
+        self._world[i] = world
+        self._frame[i] = frame
+        self._n += 1
+
+    def span(self, first_frame: int, last_frame: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """Copies of the (landmarks, world) rows of frames `first_frame`..`last_frame`, oldest first; None
+        when the buffer no longer holds `first_frame` (or holds nothing of the span)."""
+        n = len(self)
+        if n == 0 or self._lm is None or self._world is None:
+            return None
+        order = (self._n - n + np.arange(n)) % self.capacity
+        frames = self._frame[order]
+        if frames[0] > first_frame:
+            return None
+        rows = order[(frames >= first_frame) & (frames <= last_frame)]
+        if len(rows) == 0:
+            return None
+        return self._lm[rows], self._world[rows]
+
+
+class LiveModels:
+    """Exercise recognition and per-rep anomaly for one live run (analysis thread; see module docstring).
+
+    Either model may be None (not installed): `observe` then only fills the ring buffer and `score_rep`
+    returns None.
+    """
+
+    def __init__(
+        self, classifier: ExerciseClassifier | None, scorer: RepAnomalyScorer | None
+    ) -> None:
+        self.recognizer = LiveExerciseClassifier(classifier) if classifier is not None else None
+        self.scorer = scorer
+        longest = max(spec.max_rep_s for spec in CATALOGUE.values())
+        self.ring = PoseRing(int(math.ceil((longest + RING_MARGIN_S) * RING_MAX_FPS)))
+        self.state: LiveState | None = None  # the classifier's latest output
+        self._period = 1.0 / classifier.rate_hz if classifier is not None else math.inf
+        self._due = -math.inf  # media time of the next frame due for the classifier
+
+    def observe(
+        self,
+        t: float,
+        frame: int,
+        landmarks: np.ndarray,
+        world: np.ndarray,
+        image_size: tuple[int, int],
+        has_pose: bool,
+    ) -> LiveState | None:
+        """Record one smoothed frame; returns the classifier's new state when it ran its model."""
+        self.ring.append(frame, landmarks, world)
+        # On a schedule at the window rate rather than "a period since the last feed", so a 25 fps camera
+        # still averages the window rate instead of falling to every other frame (12.5 Hz). A tenth of a
+        # period of slack keeps float jitter in media times from skipping a due frame; after a gap the
+        # schedule restarts from the current frame instead of catching up.
+        if self.recognizer is None or t < self._due - 0.1 * self._period:
+            return None
+        late = t - self._due > self._period
+        self._due = t + self._period if late else self._due + self._period
+        state = self.recognizer.update(
+            t, landmarks if has_pose else None, world if has_pose else None, image_size
+        )
+        if state is not None:
+            self.state = state
+        return state
+
+    def confidence(self, activity: str | None) -> float | None:
+        """The smoothed probability of `activity` (None before the classifier's first output, or when it
+        has no such label)."""
+        if self.state is None or activity is None:
+            return None
+        return self.state.probabilities.get(activity)
+
+    def score_rep(self, exercise: str, rep: Rep, image_size: tuple[int, int]) -> AnomalyResult | None:
+        """The anomaly verdict on a finished rep from the buffered poses; None when there is no model for
+        `exercise`, the rep is too short, or it started before the oldest buffered frame."""
+        if self.scorer is None or not self.scorer.supports(exercise):
+            return None
+        span = self.ring.span(rep.start_frame, rep.end_frame)
+        if span is None or len(span[0]) < MIN_REP_ROWS:
+            log.debug("rep %d not scored: %s", rep.index, "too short" if span else "not buffered")
+            return None
+        landmarks, world = span
+        result = self.scorer.score_rep(exercise, landmarks, world, image_size, 0, len(landmarks) - 1)
+        return result if math.isfinite(result.score) else None
