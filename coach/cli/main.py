@@ -17,6 +17,7 @@ from coach.cli import (
     live_cmd,
     models_cmd,
     record_cmd,
+    replay_cmd,
     sessions_cmd,
 )
 from coach.errors import CoachError
@@ -39,6 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
     eval_cmd.add_parser(sub)
     feedback_cmd.add_parser(sub)
     record_cmd.add_parser(sub)
+    replay_cmd.add_parser(sub)
     sessions_cmd.add_parser(sub, extra=[library_cmds.add_sessions_subcommands])
     return parser
 

@@ -1,0 +1,87 @@
+"""The rep list: one row per rep with its times and metrics; clicking a rep asks to seek to its start.
+
+Display only: `show_reps` fills it from a `RepList`, `highlight` marks the rep under the playhead, and
+`rep_activated(index)` reports a click. It takes no keyboard focus, so the window's keys keep working.
+GUI thread only.
+"""
+
+from __future__ import annotations
+
+import math
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, QWidget
+
+from coach.replay.reps import RepItem, RepList
+
+__all__ = ["COLUMNS", "RepTable"]
+
+# (header, metric key or None for a computed column, format)
+COLUMNS: tuple[tuple[str, str | None, str], ...] = (
+    ("#", None, ""),
+    ("start s", None, ""),
+    ("duration s", "duration_s", "{:.2f}"),
+    ("ecc s", "eccentric_s", "{:.2f}"),
+    ("con s", "concentric_s", "{:.2f}"),
+    ("depth", "depth", "{:.2f}"),
+    ("trunk deg", "peak_trunk_lean_deg", "{:.0f}"),
+    ("asym deg", "asymmetry_deg", "{:.0f}"),
+    ("faults", None, ""),
+)
+
+
+def _cell(rep: RepItem, key: str | None, fmt: str, header: str) -> str:
+    if header == "#":
+        return f"{rep.number}{' (partial)' if rep.partial else ''}{' (added)' if rep.added else ''}"
+    if header == "start s":
+        return f"{rep.start_s:.2f}"
+    if header == "faults":
+        return ", ".join(rep.faults)
+    value = rep.metric(key or "")
+    return fmt.format(value) if math.isfinite(value) else "—"
+
+
+class RepTable(QTableWidget):
+    """Reps with metrics; a click emits `rep_activated(index in the list)`."""
+
+    rep_activated = Signal(int)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(0, len(COLUMNS), parent)
+        self.setHorizontalHeaderLabels([c[0] for c in COLUMNS])
+        self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        self.verticalHeader().setVisible(False)
+        self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.setMinimumWidth(430)
+        self.cellClicked.connect(lambda row, _col: self.rep_activated.emit(row))
+        self._highlighted = -1
+
+    def show_reps(self, reps: RepList) -> None:
+        """Replace the rows with `reps` (the selection is cleared: its rep may be gone)."""
+        self.clearSelection()
+        self.setRowCount(len(reps))
+        for r, rep in enumerate(reps):
+            for c, (header, key, fmt) in enumerate(COLUMNS):
+                self.setItem(r, c, QTableWidgetItem(_cell(rep, key, fmt, header)))
+        self._highlighted = -1
+
+    def highlight(self, index: int) -> None:
+        """Tint rep `index` (the one under the playhead; -1 for none). Cheap when it did not change."""
+        if index == self._highlighted:
+            return
+        for r, colour in ((self._highlighted, None), (index, QColor(60, 90, 140))):
+            if 0 <= r < self.rowCount():
+                for c in range(self.columnCount()):
+                    item = self.item(r, c)
+                    if item is not None:
+                        item.setBackground(colour if colour is not None else QColor(0, 0, 0, 0))
+        self._highlighted = index
+
+    def selected_index(self) -> int:
+        """The selected rep's index, -1 when none is selected."""
+        rows = self.selectionModel().selectedRows()
+        return rows[0].row() if rows else -1
