@@ -6,8 +6,7 @@ ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ROOT"
 
 # Debian/Ubuntu packages: espeak-ng (spoken cues) and alsa-utils (pyttsx3's espeak-ng driver plays its
-# audio with `aplay`), the xcb/EGL/font libraries Qt needs for a window, Xvfb (screenshots in tests),
-# Chromium (HTML report test).
+# audio with `aplay`), the xcb/EGL/font libraries Qt needs for a window, Xvfb (screenshots in tests).
 APT_PACKAGES=(
   espeak-ng libespeak-ng1 alsa-utils
   libegl1 libgl1 libglib2.0-0 libfontconfig1 libfreetype6 libdbus-1-3 libxkbcommon0 libxkbcommon-x11-0
@@ -15,6 +14,9 @@ APT_PACKAGES=(
   libxcb-shape0 libxcb-xinerama0 libxcb-xkb1 libxcb-xfixes0 libx11-xcb1
   xvfb xauth
 )
+# Extra packages a caller needs (run_tests.sh: Chromium for the HTML report test).
+read -r -a EXTRA <<<"${COACH_APT_EXTRA:-}"
+APT_PACKAGES+=("${EXTRA[@]}")
 if [[ "${COACH_SKIP_APT:-0}" != 1 ]] && command -v apt-get >/dev/null 2>&1; then
   missing=()
   for p in "${APT_PACKAGES[@]}"; do

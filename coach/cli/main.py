@@ -12,6 +12,7 @@ from coach.cli import (
     analyze_cmd,
     app_cmd,
     eval_cmd,
+    export_cmd,
     feedback_cmd,
     library_cmds,
     live_cmd,
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     feedback_cmd.add_parser(sub)
     record_cmd.add_parser(sub)
     replay_cmd.add_parser(sub)
+    export_cmd.add_parser(sub)
     sessions_cmd.add_parser(sub, extra=[library_cmds.add_sessions_subcommands])
     return parser
 
