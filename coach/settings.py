@@ -8,6 +8,9 @@ Policy for bad input: a missing file gives the defaults; an unreadable or malfor
 wrong type, is logged and replaced by the default for that key, so a broken settings file never stops the
 app from opening. Unknown keys are ignored (a newer version may have written them).
 
+Recordings made in the live app go to `sessions_dir()`: `sessions/` in the user data directory
+(`platformdirs.user_data_dir("coach")`, or `$COACH_DATA_DIR`, the same place as the session library).
+
 No Qt here: the window's geometry is Qt's business and lives in a QSettings file beside this one.
 """
 
@@ -15,16 +18,27 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
+from datetime import datetime
 from pathlib import Path
 
 import platformdirs
 
 from coach.activities import ACTIVITIES, AUTO
+from coach.library.paths import data_dir
 
-__all__ = ["AppSettings", "config_dir", "load_settings", "save_settings", "settings_path"]
+__all__ = [
+    "AppSettings",
+    "config_dir",
+    "load_settings",
+    "new_session_dir",
+    "save_settings",
+    "sessions_dir",
+    "settings_path",
+]
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +77,25 @@ def config_dir(env: Mapping[str, str] | None = None) -> Path:
 def settings_path(env: Mapping[str, str] | None = None) -> Path:
     """Where the settings file lives (it may not exist yet)."""
     return config_dir(env) / SETTINGS_FILE
+
+
+def sessions_dir(env: Mapping[str, str] | None = None) -> Path:
+    """Where the live app puts its recordings: `sessions/` in the user data directory (may not exist)."""
+    return data_dir(env) / "sessions"
+
+
+def new_session_dir(exercise: str | None, when: datetime | None = None, root: Path | None = None) -> Path:
+    """A directory name for a new recording, not yet existing: `<root>/<YYYYmmdd-HHMMSS>_<exercise>`
+    (`-2`, `-3`... appended if taken). `root` defaults to `sessions_dir()`; nothing is created here."""
+    root = sessions_dir() if root is None else root
+    stamp = (when or datetime.now()).strftime("%Y%m%d-%H%M%S")
+    name = re.sub(r"[^A-Za-z0-9_-]+", "-", exercise or AUTO).strip("-") or AUTO
+    candidate = root / f"{stamp}_{name}"
+    n = 2
+    while candidate.exists():
+        candidate = root / f"{stamp}_{name}-{n}"
+        n += 1
+    return candidate
 
 
 def load_settings(path: Path | None = None) -> AppSettings:

@@ -334,3 +334,79 @@ def test_buffers_are_recycled_only_when_nobody_else_holds_them(full_model: Path)
     steps = p.step_ms()
     assert list(steps) == ["convert", "pose", "smooth", "view", "models", "engine", "overlay", "other"]
     assert steps["pose"][0] > steps["overlay"][0] > 0 and all(w >= 0 and c >= 0 for w, c in steps.values())
+
+
+def test_recording_a_run_gives_a_session_with_the_live_reps(full_model: Path, tmp_path: Path) -> None:
+    from coach.session import CameraInfo, SessionReader, verify
+
+    speaker = RecordingSpeaker()
+    pipeline = LivePipeline(
+        lambda: VideoFileSource(GOBLET), full_model, activity="squat", lossless=True, cue_sink=speaker.say
+    )
+    assert not pipeline.recording and pipeline.stop_recording() is None
+    with pytest.raises(RuntimeError, match="not open yet"):
+        pipeline.start_recording(tmp_path / "too_early")
+    with VideoFileSource(GOBLET) as probe:
+        camera = CameraInfo(source=GOBLET.name, width=probe.size[0], height=probe.size[1], fps=probe.fps)
+    directory = pipeline.start_recording(tmp_path / "session", athlete="Ada", camera=camera)
+    assert pipeline.recording and pipeline.stats().recording
+    with pytest.raises(RuntimeError, match="already recording"):
+        pipeline.start_recording(tmp_path / "second", camera=camera)
+    _run_to_end(pipeline)
+    assert pipeline.state is WorkerState.STOPPED and pipeline.error is None
+    stats = pipeline.stats()
+    assert not stats.recording and stats.record_error is None
+    rec = pipeline.stop_recording()
+    assert rec is not None and pipeline.stop_recording() is None
+    # Every analysed frame was either written or counted as dropped by the recorder's queue: none vanish.
+    assert rec.frames_written > 0
+    assert rec.frames_written + rec.frames_dropped == stats.frames_processed
+    assert stats.recorded_frames == rec.frames_written and stats.record_dropped == rec.frames_dropped
+
+    session = SessionReader(directory)
+    assert session.frame_count == rec.frames_written
+    assert session.manifest["closed"] and session.manifest["stop_reason"] == "end_of_video"
+    assert session.manifest["athlete"] == "Ada" and session.manifest["exercise"] == "squat"
+    assert session.manifest["recorder"]["dropped_frames"] == rec.frames_dropped
+    assert verify(directory).ok
+    result = pipeline.latest()
+    assert result is not None and result.reps > 0
+    kinds = [e["type"] for e in session.events]
+    assert kinds.count("rep_completed") == result.reps
+    assert kinds.count("anomaly") == result.reps + result.partial_reps  # every rep's RepScored
+    assert kinds.count("cue") == len(speaker.spoken)  # the cues spoken, as they were issued
+    assert "set_ended" in kinds  # the engine's end-of-stream events were recorded before closing
+    # The recorded pose is the unmirrored one the engines saw (the drawing is mirrored by default).
+    assert session.landmarks.shape == (session.frame_count, 33, 5)
+    image = session.image(0)
+    assert image.shape == (camera.height, camera.width, 3)
+
+
+def test_frames_skipped_before_analysis_are_noted_in_the_recording(full_model: Path, tmp_path: Path) -> None:
+    from coach.session import SessionReader
+
+    pipeline = LivePipeline(
+        lambda: VideoFileSource(GOBLET, end_frame=60, realtime=True), full_model, activity="squat",
+        mirror=False,
+    )
+    pipeline.start()
+    assert _wait(lambda: pipeline.latest() is not None, 30.0)
+    directory = pipeline.start_recording(tmp_path / "live", source="clip")
+    assert _wait(lambda: pipeline.state is WorkerState.STOPPED, 30.0)
+    pipeline.stop()
+    rec = pipeline.stop_recording()
+    assert rec is not None and rec.frames_written > 0
+    session = SessionReader(directory)
+    assert session.manifest["camera"]["source"] == "clip" and session.manifest["camera"]["width"] == 1280
+    skipped = sum(e.get("skipped_frames", 0) for e in session.events if e["type"] == "note")
+    frames = session.frame_index
+    # Gaps in the recorded frame indices are exactly the frames noted as skipped (or dropped by the queue).
+    gaps = int(frames[-1] - frames[0] + 1 - len(frames))
+    assert gaps <= skipped + rec.frames_dropped
+    # Unmirrored, the overlay went on a copy: the recorded image is the raw frame, not the drawing.
+    cap = cv2.VideoCapture(str(GOBLET))
+    cap.set(cv2.CAP_PROP_POS_FRAMES, int(frames[0]))
+    ok, raw = cap.read()
+    cap.release()
+    assert ok
+    assert float(np.abs(session.image(0).astype(np.int16) - raw.astype(np.int16)).mean()) < 4.0

@@ -16,9 +16,12 @@ import pytest
 from PySide6.QtCore import QSettings, Qt, QThreadPool
 
 from coach.cues import RecordingSpeaker
-from coach.settings import AppSettings, load_settings
+from coach.library import Library
+from coach.session import SessionReader, verify
+from coach.settings import AppSettings, load_settings, sessions_dir
 from coach.ui.pipeline_factory import DefaultPipelineFactory
-from coach.ui.window import RECORDING_UNAVAILABLE, LiveWindow
+from coach.ui.session import RECORDING_SAVED
+from coach.ui.window import LiveWindow
 
 CLIP = Path(__file__).resolve().parents[1].parent / "shared" / "videos" / "squat__front__nowva_goblet.mp4"
 
@@ -107,8 +110,23 @@ def test_keyboard_start_mute_record_stop_and_close(qtbot, make_window) -> None:
 
     qtbot.keyClick(window, Qt.Key.Key_M)
     assert speaker.muted and window.controls.mute_box.isChecked()
+    qtbot.keyClick(window, Qt.Key.Key_R)  # record a bit, then R again
+    assert window.session.recording and window.status.recording_text().startswith("● REC")
+    assert "coach-session-writer" in {t.name for t in threading.enumerate()}
+    shown = window.video.frames_shown
+    qtbot.waitUntil(lambda: window.video.frames_shown >= shown + 15, timeout=20_000)
+    qtbot.waitUntil(lambda: " rec · " in window.status.recording_text(), timeout=5_000)
     qtbot.keyClick(window, Qt.Key.Key_R)
-    assert window.status.currentMessage() == RECORDING_UNAVAILABLE
+    assert not window.session.recording and window.status.recording_text() == ""
+    assert window.session.running  # stopping the recording does not stop the live session
+    message = window.status.currentMessage()
+    assert message.startswith(RECORDING_SAVED) and "not added" not in message
+    directory = Path(message.split(": ", 1)[1].split(" (")[0])
+    assert directory.parent == sessions_dir() and directory.name.endswith("_squat")
+    session = SessionReader(directory)
+    assert session.frame_count >= 10 and session.manifest["closed"] and verify(directory).ok
+    with Library() as library:
+        assert str(directory) in {str(row.path) for row in library.list_sessions()}
 
     t0 = time.monotonic()
     qtbot.keyClick(window, Qt.Key.Key_Space)
@@ -139,3 +157,26 @@ def test_unavailable_speaker_is_reported_once_and_the_app_keeps_going(qtbot, mak
     qtbot.waitUntil(lambda: window.video.frames_shown >= 5, timeout=20_000)
     window.stop()
     assert window.status.currentMessage().startswith("Stopped")
+
+
+def test_recording_while_the_clip_ends_is_saved_and_indexed(qtbot, make_window) -> None:
+    window = make_window(RecordingSpeaker())
+    qtbot.keyClick(window, Qt.Key.Key_R)  # not running: nothing to record, said so
+    assert not window.session.recording and "Start the live session" in window.status.currentMessage()
+    assert window.start()
+    qtbot.waitUntil(lambda: window.video.frames_shown >= 3, timeout=20_000)
+    window.toggle_recording()
+    assert window.session.recording
+    # The clip ends by itself: the recording is closed with the run, saved and indexed.
+    qtbot.waitUntil(lambda: not window.session.running, timeout=60_000)
+    assert not window.session.recording and window.status.recording_text() == ""
+    message = window.status.currentMessage()
+    assert message.startswith("Stopped: Video ended") and RECORDING_SAVED in message
+    directory = Path(message.split(f"{RECORDING_SAVED}: ", 1)[1].split(" (")[0])
+    session = SessionReader(directory)
+    assert session.manifest["stop_reason"] == "end_of_video" and verify(directory).ok
+    recorded_reps = sum(e["type"] == "rep_completed" for e in session.events)
+    assert 1 <= recorded_reps <= int(window.side_panel.reps_text())
+    with Library() as library:
+        rows = [r for r in library.list_sessions() if str(r.path) == str(directory)]
+    assert len(rows) == 1 and rows[0].exercise == "squat" and rows[0].reps == recorded_reps

@@ -4,6 +4,7 @@
 from coach.live.activity import ActivityTracker
 from coach.live.inbox import LatestSlot
 from coach.live.pipeline import CAMERA_LOST, DARK_WARNING, NO_PERSON, VIDEO_ENDED, LivePipeline
+from coach.live.recording import LiveRecorder
 from coach.live.types import ActivitySwitched, LiveResult, PipelineStats, RepScored, WorkerState
 
 __all__ = [
@@ -16,6 +17,7 @@ __all__ = [
     "LatestSlot",
     "LiveResult",
     "LivePipeline",
+    "LiveRecorder",
     "PipelineStats",
     "RepScored",
     "WorkerState",

@@ -19,11 +19,12 @@ Threads and what each owns (see ../shared/STYLE.md and docs/live_contract.md):
   `LiveResult`. It never waits for the
   GUI: results are published under a lock and the GUI pulls them.
 
-  No full-frame copies or allocations in the steady state. The analysis thread owns each frame's image
-  once it takes the frame from the inbox (a source must hand out a fresh array per frame, as OpenCV's
-  readers do; an image that is read-only or shares memory with the previous frame's is copied first; a
-  future recorder that wants the raw frame takes its own copy on the capture thread). Unmirrored, the
-  overlay is drawn on that image in place. Mirrored, the image is flipped into a spare buffer that becomes
+  No full-frame copies or allocations in the steady state when not recording. The analysis thread owns
+  each frame's image once it takes the frame from the inbox (a source must hand out a fresh array per
+  frame, as OpenCV's readers do; an image that is read-only or shares memory with the previous frame's
+  is copied first; a recording takes that raw image as it is, see below). Unmirrored, the overlay is
+  drawn on that image in place, except while recording: then it goes on a copy in the spare buffer.
+  Mirrored, the image is flipped into a spare buffer that becomes
   `LiveResult.image`, and the raw image, which pose no longer needs, becomes the next frame's spare; a
   spare is reused only while nothing else refers to it (reference count), so a result the GUI still holds is
   never overwritten. (`cv2.flip` into another buffer was measured 2x faster than in place.) The BGR->RGB
@@ -34,7 +35,17 @@ Threads and what each owns (see ../shared/STYLE.md and docs/live_contract.md):
   `VIEW_INTERVAL_S` of media time rather than every frame; in between the engine gets the last view.
   Each analysed frame's time is split into steps (`coach.live.meters.STEPS`; `LivePipeline.step_ms`).
 * **GUI** (any other thread) calls `latest()`, `drain_events()`, `drain_series()`, `stats()`, `set_*()`,
-  `start()` and `stop()`. Those only take short locks.
+  `start()`, `stop()`, `start_recording()` and `stop_recording()`. Those only take short locks (closing
+  a recording joins the writer thread, which writes what is still queued: at most its queue).
+
+Recording (`start_recording`): the analysis thread hands each analysed frame (the raw unmirrored image,
+the smoothed unmirrored pose) and the frame's events (rep and gait events, `RepScored` as "anomaly",
+`ActivitySwitched` as "exercise_switched", the cues spoken) to a `coach.live.recording.LiveRecorder`,
+whose `SessionWriter` (its own thread, its own bounded queue) runs in live mode: a full queue drops the
+frame and counts it, never silently. Frames the inbox replaced are not analysed, so not recorded; their
+count goes into "note" events. A recording ends with `stop_recording()`, `stop()`, or by itself with the
+run (the video ended: closed on the analysis thread after the engine's last events, "end_of_video"). A
+write error (disk full) stops only the recording: `stats().record_error` says why, the session runs on.
 
 A fault on either thread (an exception nobody expected) is logged with its traceback, puts the pipeline in
 FAULTED with `error` set and stops the other thread: never a silent death.
@@ -68,6 +79,7 @@ from coach.live.activity import ActivityTracker, canonical_activity
 from coach.live.inbox import LatestSlot
 from coach.live.meters import STEPS, RateMeter, RollingValues, StepClock, StepTotals
 from coach.live.models import LiveModels, activity_of_label, joint_scores, load_models
+from coach.live.recording import LiveRecorder
 from coach.live.types import ActivitySwitched, LiveResult, PipelineStats, RepScored, WorkerState
 from coach.ml.classifier import LiveState
 from coach.overlay.compose import Overlay, OverlayData, mirror_image, mirror_pose
@@ -76,6 +88,7 @@ from coach.pose.smoothing import PoseSmoother
 from coach.pose.types import Pose, PoseSample
 from coach.reps.engine import Event, EventKind, Rep
 from coach.reps.signals import frame_features
+from coach.session.writer import CameraInfo, RecorderStats, SessionWriter
 
 __all__ = ["CAMERA_LOST", "DARK_WARNING", "NO_PERSON", "VIDEO_ENDED", "LiveEvent", "LivePipeline"]
 
@@ -173,6 +186,8 @@ class LivePipeline:
         self._state = WorkerState.STOPPED
         self.error: str | None = None
         self._threads: list[threading.Thread] = []
+        # The current (or last, until the next start or stop_recording) recording; guarded by _lock.
+        self._recorder: LiveRecorder | None = None
         self._reset_run_state()
 
     # ------------------------------------------------------------------ GUI-thread API
@@ -192,6 +207,9 @@ class LivePipeline:
             self._join(0.0)  # threads of a run that ended by itself are finished; forget them
             self._state = WorkerState.STARTING
             self.error = None
+            if self._recorder is not None and not self._recorder.active:
+                # The last run's recording, closed (one armed before start, still open, stays).
+                self._recorder = None
         self._reset_run_state()
         self._threads = [
             threading.Thread(target=self._run_capture, name=_CAPTURE_THREAD, daemon=True),
@@ -213,6 +231,10 @@ class LivePipeline:
         self._stop.set()
         self._inbox.close(discard=True)
         alive = self._join(timeout_s)
+        with self._lock:
+            recorder = self._recorder
+        if recorder is not None:
+            recorder.close("stopped")  # idempotent: a run that ended by itself already closed it
         with self._lock:
             if alive:
                 names = ", ".join(t.name for t in alive)
@@ -253,6 +275,9 @@ class LivePipeline:
 
     def stats(self) -> PipelineStats:
         now = time.monotonic()
+        with self._lock:
+            recorder = self._recorder
+        rec = recorder.stats() if recorder is not None else None
         with self._stats_lock:
             return PipelineStats(
                 camera_fps=self._camera_rate.rate(now),
@@ -263,7 +288,79 @@ class LivePipeline:
                 frames_captured=self._frames_captured,
                 frames_processed=self._frames_processed,
                 pose_ms=self._pose_ms.mean(),
+                recording=recorder is not None and recorder.active,
+                recorded_frames=rec.frames_written if rec is not None else 0,
+                record_dropped=rec.frames_dropped if rec is not None else 0,
+                record_error=rec.last_error if rec is not None else None,
             )
+
+    # ------------------------------------------------------------------ recording (GUI thread)
+    @property
+    def recording(self) -> bool:
+        """True while a recording is on and its writer accepts frames (False after a write error)."""
+        with self._lock:
+            recorder = self._recorder
+        return recorder is not None and recorder.active
+
+    def start_recording(
+        self,
+        directory: str | Path,
+        *,
+        athlete: str = "",
+        exercise: str | None = None,
+        source: str = "",
+        camera: CameraInfo | None = None,
+        max_queued_frames: int = 32,
+    ) -> Path:
+        """Record every frame analysed from now on, with its pose and events, into the new session
+        `directory` (see docs/session_format.md); returns it. The writer thread starts here.
+
+        `camera` describes the source for the manifest; by default the pipeline's open source (its size
+        and frame rate; `source` names it), so it is needed only before the source is open (recording
+        armed before `start()`). `exercise` defaults to the chosen activity (None in auto mode).
+        Raises RuntimeError when already recording or when the source is not known yet, and
+        `coach.session.SessionError` when the directory cannot be created or is not empty.
+        """
+        with self._lock:
+            if self._recorder is not None and self._recorder.active:
+                raise RuntimeError(f"already recording into {self._recorder.directory}")
+            activity = self._activity
+            info = self._source_info
+        if camera is None:
+            if info is None:
+                raise RuntimeError("the source is not open yet: start the pipeline (or pass camera=) first")
+            width, height, fps = info
+            if not (math.isfinite(fps) and fps > 0):
+                measured = self.stats().camera_fps
+                fps = measured if math.isfinite(measured) and measured > 0 else 30.0
+            camera = CameraInfo(source=source, width=width, height=height, fps=fps)
+        writer = SessionWriter(
+            directory,
+            camera=camera,
+            athlete=athlete,
+            exercise=exercise if exercise is not None else activity,
+            pose_model=self._model_path,
+            lossless=False,  # live: a slow disk drops (counted) rather than hold the display back
+            max_queued_frames=max_queued_frames,
+        )
+        recorder = LiveRecorder(writer, skipped_at_start=self._inbox.dropped)
+        with self._lock:
+            self._recorder = recorder
+        log.info("recording into %s", writer.directory)
+        return writer.directory
+
+    def stop_recording(self) -> RecorderStats | None:
+        """End the recording (everything queued is written, the manifest closed) and return its counters;
+        None when there was none. Also returns the final counters of a recording that ended with its run
+        (the video ended) or failed (disk full), once."""
+        with self._lock:
+            recorder, self._recorder = self._recorder, None
+        if recorder is None:
+            return None
+        stats = recorder.close("stopped")
+        log.info("recording %s stopped: %d frames written, %d dropped, %d skipped before analysis",
+                 recorder.directory, stats.frames_written, stats.frames_dropped, recorder.skipped)
+        return stats
 
     def step_ms(self) -> dict[str, tuple[float, float]]:
         """Mean (wall ms, analysis-thread CPU ms) per analysed frame of each step in
@@ -309,6 +406,7 @@ class LivePipeline:
         self._series: deque[tuple[float, float]] = deque(maxlen=MAX_SERIES)
         self._ready = 0
         self._model_ready = threading.Event()
+        self._source_info: tuple[int, int, float] | None = None  # (w, h, fps) of the open source
         with self._stats_lock:
             self._camera_rate = RateMeter(2.0)
             self._processing_rate = RateMeter(2.0)
@@ -394,6 +492,8 @@ class LivePipeline:
                         if self.state is WorkerState.FAULTED:
                             return
                         continue
+                    with self._lock:
+                        self._source_info = (*source.size, float(source.fps))
                     if not opened_once:
                         opened_once = True
                         self._mark_ready()
@@ -448,6 +548,18 @@ class LivePipeline:
         except Exception as exc:  # top-level handler: FAULTED + traceback, never a silent death
             log.exception("live analysis thread failed")
             self._fault(f"Analysis failed: {exc}")
+        finally:
+            self._close_recording_at_end()
+
+    def _close_recording_at_end(self) -> None:
+        """Analysis thread, at its end: a run that ended by itself closes its recording here, after the
+        engine's last events were recorded. After stop() it is left to stop(), so stopping is not held up."""
+        if self._stop.is_set() and self.state is not WorkerState.FAULTED:
+            return
+        with self._lock:
+            recorder = self._recorder
+        if recorder is not None:
+            recorder.close("error" if self.state is WorkerState.FAULTED else "end_of_video")
 
     def _analysis_loop(self) -> None:
         with PoseEstimator(self._model_path) as estimator:
@@ -514,6 +626,9 @@ class _Analysis:
     Anomaly: each finished rep (full or partial) is scored from the ring buffer of smoothed poses on the
     frame its event arrives; the verdict goes into `last_rep["anomaly"]`, a `RepScored` event, and the
     joint colours of the overlay, which stay until the next rep.
+
+    Recording: `recorder` is read once per frame (in `_sync_settings`); while it is set, the frame's events
+    and cues are collected in `_pending` and handed over with the frame at the end of `process`.
     """
 
     def __init__(self, pipeline: LivePipeline, estimator: PoseEstimator, models: LiveModels) -> None:
@@ -544,10 +659,20 @@ class _Analysis:
         self.first_t: float | None = None
         self.last_person_t: float | None = None
         self.cue: tuple[str, float] | None = None  # (text, media time shown)
+        self.recorder: LiveRecorder | None = None  # this frame's recording, if any (see the class docstring)
+        self._pending: list[Any] = []  # this frame's events and cues, for the recorder
+
+    def _push(self, events: list[LiveEvent]) -> None:
+        """Publish events to the GUI, and collect them for the recording."""
+        self.p._push_events(events)
+        if self.recorder is not None:
+            self._pending.extend(events)
 
     def _sync_settings(self) -> None:
         with self.p._lock:
             wanted = self.p._activity
+            recorder = self.p._recorder
+        self.recorder = recorder if recorder is not None and recorder.active else None
         if wanted != self.requested:
             self.requested = wanted
             # Back to auto: take up what the classifier already recognises rather than waiting for it to
@@ -563,7 +688,7 @@ class _Analysis:
 
     def _switch(self, activity: str | None) -> None:
         """Close the current engine's set and start `activity`'s engine (counts restart)."""
-        self.p._push_events(self.tracker.finish())
+        self._push(self.tracker.finish())
         self.tracker = ActivityTracker(activity)
         self.overlay.set_activity(activity)
         if self.cue_policy is not None:
@@ -580,7 +705,7 @@ class _Analysis:
         if target is None or target == self.tracker.activity:
             return  # idle/other keep a recognised exercise (see the class docstring)
         switched = ActivitySwitched(state.t, frame, self.tracker.activity, target, state.confidence)
-        self.p._push_events([switched])
+        self._push([switched])
         self._switch(target)
 
     def _score_reps(self, events: list[LiveEvent], image_size: tuple[int, int]) -> None:
@@ -599,7 +724,7 @@ class _Analysis:
                 anomaly = result.to_json()
                 self.tracker.attach_anomaly(ev.rep.index, anomaly)
                 scored.append(_rep_scored(ev.rep, anomaly))
-        self.p._push_events(scored)
+        self._push(scored)
 
     def _is_dark(self, image: np.ndarray) -> bool:
         # The green channel (most of luminance) at every 16th pixel each way: ~3,600 samples are plenty
@@ -620,13 +745,18 @@ class _Analysis:
         self._last_image = image
         return image
 
-    def _mirrored(self, image: np.ndarray) -> np.ndarray:
-        """`image` flipped into the spare buffer; `image` becomes the next spare."""
+    def _into_spare(self, image: np.ndarray, mirror: bool) -> np.ndarray:
+        """`image` flipped (or, recording unmirrored, copied) into the spare buffer; `image` becomes the
+        next spare. While the recorder's queue holds `image` it is not reused (reference count)."""
         spare, self._spare = self._spare, None
         # 2 = the local name and getrefcount's argument: nobody else (a LiveResult, a view) holds it.
         if spare is None or spare.shape != image.shape or sys.getrefcount(spare) > 2:
             spare = np.empty_like(image)
-        out = mirror_image(image, out=spare)
+        if mirror:
+            out = mirror_image(image, out=spare)
+        else:
+            np.copyto(spare, image)
+            out = spare
         self._spare = image
         return out
 
@@ -649,7 +779,10 @@ class _Analysis:
         steps.lap(_CONVERT)
         # The mirrored copy for the overlay is made now, while the frame is still in the CPU cache from the
         # conversion (after inference it is not: measured 2x slower). Pose reads only `rgb`.
-        out = self._mirrored(image) if self.mirrored else image
+        # Recording keeps `image` raw, so the overlay then goes on a copy.
+        recorder = self.recorder
+        out = self._into_spare(image, True) if self.mirrored else (
+            self._into_spare(image, False) if recorder is not None else image)
         steps.lap(_OVERLAY)
         t_pose = time.perf_counter()
         raw = self.estimator.detect(rgb, t)
@@ -694,7 +827,7 @@ class _Analysis:
                 angle = self.tracker.primary_angle_of_features(frame_features(pose))
         events = self.tracker.update(PoseSample(t, frame.index, pose), view)
         if events:
-            self.p._push_events(events)
+            self._push(events)
         values = self.tracker.new_metric_values()
         if events or values:
             self._cues([*events, *values], t)
@@ -739,6 +872,10 @@ class _Analysis:
             cue=cue,
             warnings=tuple(warnings),
         )
+        if recorder is not None:
+            raw_frame = frame if image is frame.image else dataclasses.replace(frame, image=image)
+            recorder.record(raw_frame, pose, self._pending, self.p._inbox.dropped)
+            self._pending.clear()
         done = time.monotonic()
         steps.lap(_OTHER)
         self.p._publish(result, pose_ms, 1000.0 * (done - t_start), done, steps)
@@ -748,11 +885,14 @@ class _Analysis:
         events = self.tracker.finish()
         if not events:
             return
-        self.p._push_events(events)
+        self._push(events)
         if self.image_size is not None:
             self._score_reps(list(events), self.image_size)
         if self.p._latest is not None:
             self._cues(list(events), self.p._latest.media_ts)
+        if self.recorder is not None:
+            self.recorder.record_events(self._pending)
+            self._pending.clear()
         with self.p._lock:
             last = self.p._latest
             if last is not None:
@@ -776,6 +916,8 @@ class _Analysis:
         if self.p._cue_sink is not None:
             for cue in cues:
                 self.p._cue_sink(cue)
+        if self.recorder is not None:
+            self._pending.extend(cues)
 
 
 def _rep_scored(rep: Rep, anomaly: dict) -> RepScored:

@@ -42,6 +42,11 @@ class PipelineStats:
     frames_captured: int
     frames_processed: int
     pose_ms: float  # mean pose inference time, rolling
+    # Recording (`LivePipeline.start_recording`); defaults: not recording.
+    recording: bool = False  # a recording is on and its writer accepts frames
+    recorded_frames: int = 0  # frames written to the session so far
+    record_dropped: int = 0  # frames the recorder's full queue refused (counted, never silent)
+    record_error: str | None = None  # the writer's last error (disk full...): recording has stopped
 
 
 @dataclass(frozen=True, slots=True)

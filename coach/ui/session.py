@@ -7,6 +7,12 @@ pipeline is never held back by the display. Series and events are drained on the
 a few times per second. When the pipeline stops by itself (video ended, fault) the session joins its
 threads and reports why through `stopped`.
 
+Recording: `start_recording()` (R) has the pipeline record into a new directory under
+`coach.settings.sessions_dir()`; `stop_recording()` (R again, Stop, or the run ending by itself) closes it,
+adds it to the session library (`coach.library.Library().add`) and emits `recording_stopped`. A write
+error (disk full, seen in the pipeline's stats) stops the recording, not the live session, and the
+message goes out with `recording_stopped`.
+
 Cues: the pipeline calls `cue_sink` on its analysis thread; the session forwards them to the speaker
 (which owns its own thread), dropping rep-count cues when counting aloud is off.
 """
@@ -14,6 +20,8 @@ Cues: the pipeline calls `cue_sink` on its analysis thread; the session forwards
 from __future__ import annotations
 
 import logging
+import sqlite3
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,12 +29,15 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from coach.activities import AUTO
 from coach.errors import CoachError
+from coach.library import Library, LibraryError
+from coach.settings import new_session_dir
 from coach.ui.pipeline_factory import PipelineFactory, PipelineLike, PipelineRequest
 
-__all__ = ["LiveSession"]
+__all__ = ["RECORDING_SAVED", "LiveSession"]
 
 log = logging.getLogger(__name__)
 
+RECORDING_SAVED = "Recording saved"
 POLL_INTERVAL_MS = 33  # ~30 Hz: the display's pull rate
 STATS_EVERY_TICKS = 15  # ~2 Hz
 _ENDED_STATES = ("STOPPED", "FAULTED")
@@ -46,6 +57,9 @@ class LiveSession(QObject):
     series_arrived = Signal(object, object)  # (media_ts, primary_angle) arrays
     events_arrived = Signal(list)  # rep/gait events, in order
     stats_updated = Signal(object)  # PipelineStats, or None when stopped
+    recording_started = Signal(str)  # the session directory
+    recording_stopped = Signal(str, str)  # (session directory, message for the status bar)
+    recording_failed = Signal(str)  # recording could not start (the live session goes on)
 
     def __init__(
         self, pipeline_factory: PipelineFactory, speaker: Any, parent: QObject | None = None
@@ -58,6 +72,9 @@ class LiveSession(QObject):
         self._ticks = 0
         self.speak_counts = True  # read on the analysis thread; a bool swap is atomic
         self.results_seen = 0
+        self._exercise = AUTO
+        self._source = ""
+        self._recording_dir: Path | None = None
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_INTERVAL_MS)
         self._timer.timeout.connect(self._poll)
@@ -65,6 +82,11 @@ class LiveSession(QObject):
     @property
     def running(self) -> bool:
         return self._pipeline is not None
+
+    @property
+    def recording(self) -> bool:
+        """True from `start_recording()` until the recording is stopped (by the user, the run or an error)."""
+        return self._recording_dir is not None
 
     @property
     def pipeline(self) -> PipelineLike | None:
@@ -89,6 +111,8 @@ class LiveSession(QObject):
             self.failed.emit(str(exc))
             return False
         self._pipeline = pipeline
+        self._exercise = exercise
+        self._source = source
         self._last_result = None
         self._ticks = 0
         self._timer.start()
@@ -103,10 +127,56 @@ class LiveSession(QObject):
             return
         self._timer.stop()
         self._pipeline = None
+        self._finish_recording(pipeline)  # before stop(): the run's last frames are in the session
         pipeline.stop()
         log.info("live session stopped%s", f": {reason}" if reason else "")
         self.stats_updated.emit(None)
         self.stopped.emit(reason)
+
+    def start_recording(self) -> bool:
+        """Record the running session into a new directory; False (and `recording_failed`) if it cannot."""
+        pipeline = self._pipeline
+        if pipeline is None:
+            self.recording_failed.emit("Start the live session before recording")
+            return False
+        if self._recording_dir is not None:
+            return True
+        directory = new_session_dir(self._exercise)
+        try:
+            path = pipeline.start_recording(
+                directory, exercise=None if self._exercise == AUTO else self._exercise, source=self._source
+            )
+        except (CoachError, RuntimeError, OSError) as exc:  # SessionError, or no frame yet
+            log.warning("could not start recording into %s: %s", directory, exc)
+            self.recording_failed.emit(f"Could not record: {exc}")
+            return False
+        self._recording_dir = Path(path)
+        log.info("recording into %s", path)
+        self.recording_started.emit(str(path))
+        return True
+
+    def stop_recording(self) -> None:
+        """Stop recording (the live session goes on), index the session, emit `recording_stopped`."""
+        if self._pipeline is not None:
+            self._finish_recording(self._pipeline)
+
+    def _finish_recording(self, pipeline: PipelineLike, error: str | None = None) -> None:
+        directory = self._recording_dir
+        if directory is None:
+            return
+        self._recording_dir = None
+        stats = pipeline.stop_recording()
+        error = error or (stats.last_error if stats is not None else None)
+        written = stats.frames_written if stats is not None else 0
+        dropped = stats.frames_dropped if stats is not None else 0
+        indexed = _index(directory)
+        if error:
+            message = f"Recording stopped: {error}"
+        else:
+            message = f"{RECORDING_SAVED}: {directory} ({written} frames, {dropped} dropped)"
+        if indexed is not None:
+            message += f" - not added to the library ({indexed}); run: coach sessions add {directory}"
+        self.recording_stopped.emit(str(directory), message)
 
     def set_activity(self, exercise: str) -> None:
         if self._pipeline is not None:
@@ -141,7 +211,27 @@ class LiveSession(QObject):
             self.result_arrived.emit(result)
         self._ticks += 1
         if self._ticks % STATS_EVERY_TICKS == 1:
-            self.stats_updated.emit(pipeline.stats())
+            stats = pipeline.stats()
+            error = getattr(stats, "record_error", None)
+            if self._recording_dir is not None and error:
+                # Disk full: the writer has stopped; close the session (valid up to here), keep coaching.
+                self._finish_recording(pipeline, error)
+                stats = pipeline.stats()
+            self.stats_updated.emit(stats)
         if state in _ENDED_STATES:
             error = pipeline.error
             self.stop(error or ("Video ended" if state == "STOPPED" else "Pipeline stopped"))
+
+
+def _index(directory: Path) -> str | None:
+    """Add a finished recording to the session library (GUI thread); the error text if that failed.
+
+    The recording itself is safe on disk either way; `coach sessions add DIR` can index it later.
+    """
+    try:
+        with Library() as library:
+            library.add(directory)
+    except (LibraryError, OSError, sqlite3.Error) as exc:
+        log.warning("session %s recorded but not indexed: %s", directory, exc)
+        return str(exc)
+    return None

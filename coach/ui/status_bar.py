@@ -1,5 +1,7 @@
 """The status bar: camera fps, processing fps, dropped frames, latency, display fps, warnings and errors.
 
+While recording, a red "● REC" slot shows the frames written and the frames the recorder's queue dropped.
+
 Stats come from `PipelineStats` (the window feeds them a few times per second); warnings are the current
 `LiveResult.warnings` ("No person in view", "Very dark image", "Camera lost - retrying"), shown in a
 permanent, coloured slot while they last; one-off notices use Qt's temporary message. GUI thread only.
@@ -23,6 +25,11 @@ class LiveStatusBar(QStatusBar):
         super().__init__(parent)
         self.warning_label = QLabel("")
         self.warning_label.setStyleSheet("color: #e0a020; font-weight: bold;")
+        self.record_label = QLabel("")
+        self.record_label.setStyleSheet("color: #e02020; font-weight: bold;")
+        self.record_label.setToolTip("Recording: frames written / dropped by the recorder (disk too slow)")
+        self.record_label.hide()
+        self.addPermanentWidget(self.record_label)
         self.camera_label = QLabel()
         self.processing_label = QLabel()
         self.dropped_label = QLabel()
@@ -57,6 +64,24 @@ class LiveStatusBar(QStatusBar):
         self.latency_label.setText(f"latency {p50}/{p95} ms")
         self.display_label.setText(f"display {display_fps:.1f} fps")
 
+    def show_recording(self, on: bool, stats: Any | None = None) -> None:
+        """The REC indicator: shown while `on`, with the recorded/dropped counts of `stats`
+        (`PipelineStats`) when given."""
+        if not on:
+            self.record_label.hide()
+            self.record_label.setText("")
+            return
+        text = "● REC"
+        if stats is not None:
+            recorded, dropped = getattr(stats, "recorded_frames", 0), getattr(stats, "record_dropped", 0)
+            text += f" {recorded} rec · {dropped} dropped"
+        self.record_label.setText(text)
+        self.record_label.show()
+
+    def recording_text(self) -> str:
+        """What the REC slot shows ("" when not recording)."""
+        return self.record_label.text() if self.record_label.isVisible() else ""
+
     def show_warnings(self, warnings: tuple[str, ...]) -> None:
         """Show the current warnings (empty tuple clears them)."""
         text = " · ".join(warnings)
@@ -64,5 +89,5 @@ class LiveStatusBar(QStatusBar):
             self.warning_label.setText(text)
 
     def notify(self, message: str, timeout_ms: int = 5000) -> None:
-        """A temporary message (errors, 'Recording not available yet')."""
+        """A temporary message (errors, where a recording was saved)."""
         self.showMessage(message, timeout_ms)

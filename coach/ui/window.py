@@ -2,7 +2,7 @@
 
 Layout: controls on top; the video with the live plots under it on the left; the side panel on the right;
 the status bar at the bottom. `LiveSession` owns the pipeline and pulls from it; the panels only display.
-Keyboard: Space start/stop, M mute, R record (not available yet), Ctrl+Q quit. Settings (source,
+Keyboard: Space start/stop, M mute, R start/stop recording (while running), Ctrl+Q quit. Settings (source,
 exercise, mirror, mute, count aloud) are saved to the TOML settings file when they change; the window
 geometry is kept in a QSettings file next to it. Closing the window stops the pipeline and closes the
 speaker, joining their threads. GUI thread only.
@@ -34,7 +34,6 @@ log = logging.getLogger(__name__)
 
 PLOT_REFRESH_MS = 100  # plots redraw at most 10 times a second
 PANEL_REFRESH_MS = 100  # side panel text likewise
-RECORDING_UNAVAILABLE = "Recording not available yet"
 
 
 class LiveWindow(QMainWindow):
@@ -58,6 +57,7 @@ class LiveWindow(QMainWindow):
         self._speaker = speaker
         self._loop_video = loop_video
         self._closed = False
+        self._recording_note = ""  # the last recording's message, kept for the "Stopped" notice
 
         self.controls = ControlBar()
         self.video = VideoView()
@@ -138,7 +138,7 @@ class LiveWindow(QMainWindow):
         self.start_action.triggered.connect(self.toggle_running)
         self.mute_action.toggled.connect(c.mute_box.setChecked)
         self.counts_action.toggled.connect(self._on_counts_toggled)
-        self.record_action.triggered.connect(lambda: self.status.notify(RECORDING_UNAVAILABLE))
+        self.record_action.triggered.connect(self.toggle_recording)
         self.quit_action.triggered.connect(self.close)
 
         session.started.connect(self._on_started)
@@ -147,7 +147,10 @@ class LiveWindow(QMainWindow):
         session.result_arrived.connect(self._on_result)
         session.series_arrived.connect(self.plots.add_series)
         session.events_arrived.connect(self.plots.add_events)
-        session.stats_updated.connect(lambda stats: self.status.show_stats(stats, self.video.paint_fps.fps()))
+        session.stats_updated.connect(self._on_stats)
+        session.recording_started.connect(self._on_recording_started)
+        session.recording_stopped.connect(self._on_recording_stopped)
+        session.recording_failed.connect(lambda message: self.status.notify(message, 15000))
 
     # -- user actions -------------------------------------------------------------------------------------
     def start(self) -> bool:
@@ -168,6 +171,13 @@ class LiveWindow(QMainWindow):
         else:
             self.start()
 
+    def toggle_recording(self) -> None:
+        """R: start recording the running session, or stop (and index) the recording."""
+        if self.session.recording:
+            self.session.stop_recording()
+        else:
+            self.session.start_recording()
+
     # -- handlers (small; state lives in the session, the panels and the settings) -------------------------
     def _on_started(self) -> None:
         self.controls.set_running(True)
@@ -180,11 +190,32 @@ class LiveWindow(QMainWindow):
         self.controls.set_running(False)
         self._show_result_text.flush()
         self.status.show_warnings(())
-        self.status.notify(f"Stopped: {reason}" if reason else "Stopped", 8000)
+        text = f"Stopped: {reason}" if reason else "Stopped"
+        timeout_ms = 8000
+        if self._recording_note:  # the session stopped while recording: say where the recording went
+            text, self._recording_note, timeout_ms = f"{text} · {self._recording_note}", "", 15000
+        self.status.notify(text, timeout_ms)
 
     def _on_failed(self, message: str) -> None:
         self.controls.set_running(False)
         self.status.notify(f"Could not start: {message}", 15000)
+
+    def _on_stats(self, stats: Any | None) -> None:
+        self.status.show_stats(stats, self.video.paint_fps.fps())
+        if self.session.recording:
+            self.status.show_recording(True, stats)
+
+    def _on_recording_started(self, path: str) -> None:
+        self.status.show_recording(True)
+        self.status.notify(f"Recording into {path}", 5000)
+
+    def _on_recording_stopped(self, _path: str, message: str) -> None:
+        self.status.show_recording(False)
+        self.status.notify(message, 15000)
+        if self.session.running:
+            self._recording_note = ""
+        else:
+            self._recording_note = message  # the session is stopping: _on_stopped shows both
 
     def _on_result(self, result: Any) -> None:
         self.video.show_image(result.image)
