@@ -65,6 +65,39 @@ class ClipAnalysis:
         return int(self.raw.has_pose.sum())
 
 
+def pose_run(
+    video: Path,
+    model_path: Path,
+    *,
+    lanes: int | None = None,
+    on_progress: Callable[[int], None] | None = None,
+    pose_cache_dir: Path | None = None,
+) -> PoseRun:
+    """Raw poses of every frame, from the pose cache when it holds them (then `lanes` is 0)."""
+    cached = pose_cache.load_track(pose_cache_dir, video, model_path) if pose_cache_dir else None
+    if cached is not None:
+        track, fps = cached
+        if on_progress is not None:
+            on_progress(len(track))
+        return PoseRun(track=track, fps=fps, timing=LaneTiming(len(track), 0.0, 0.0), lanes=0)
+    run = run_pose(video, model_path, lanes=lanes, on_progress=on_progress)
+    if pose_cache_dir is not None:
+        pose_cache.save_track(pose_cache_dir, video, model_path, run.track, run.fps)
+    return run
+
+
+def smooth(raw: PoseTrack) -> PoseTrack:
+    """The track the engines and models see: visibility-gated and One Euro filtered, as live."""
+    lm, world = smooth_track(raw.media_ts, raw.landmarks, raw.world)
+    return PoseTrack(
+        frame_index=raw.frame_index,
+        media_ts=raw.media_ts,
+        landmarks=lm,
+        world=world,
+        image_size=raw.image_size,
+    )
+
+
 def analyze_video(
     video: Path,
     model_path: Path,
@@ -83,26 +116,11 @@ def analyze_video(
     `pose_cache_dir`, raw poses are read from / written to that cache (see `pose_cache`).
     """
     t0 = time.perf_counter()
-    cached = pose_cache.load_track(pose_cache_dir, video, model_path) if pose_cache_dir else None
-    if cached is not None:
-        track, fps = cached
-        run = PoseRun(track=track, fps=fps, timing=LaneTiming(len(track), 0.0, 0.0), lanes=0)
-        if on_progress is not None:
-            on_progress(len(track))
-    else:
-        run = run_pose(video, model_path, lanes=lanes, on_progress=on_progress)
-        if pose_cache_dir is not None:
-            pose_cache.save_track(pose_cache_dir, video, model_path, run.track, run.fps)
+    run = pose_run(video, model_path, lanes=lanes, on_progress=on_progress, pose_cache_dir=pose_cache_dir)
     t1 = time.perf_counter()
     raw = run.track
-    lm, world = smooth_track(raw.media_ts, raw.landmarks, raw.world)
-    smoothed = PoseTrack(
-        frame_index=raw.frame_index,
-        media_ts=raw.media_ts,
-        landmarks=lm,
-        world=world,
-        image_size=raw.image_size,
-    )
+    smoothed = smooth(raw)
+    lm, world = smoothed.landmarks, smoothed.world
     angles = angles_from_landmarks(lm, raw.image_size)
     world_angles = angles_from_world(world)
     yaw = estimate_yaw(lm, world, raw.image_size)

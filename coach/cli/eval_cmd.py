@@ -12,7 +12,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from coach.analysis.offline import analyze_video
+from coach.analysis.offline import pose_run, smooth
 from coach.analysis.track import PoseTrack
 from coach.errors import CoachError
 from coach.gait import evaluate as gait_eval
@@ -48,9 +48,10 @@ def run(args: argparse.Namespace) -> int:
         with tqdm(
             unit="frame", desc=video.name[:40], file=sys.stderr, disable=args.no_progress, leave=False
         ) as bar:
-            return analyze_video(
-                video, model, on_progress=bar.update, pose_cache_dir=args.pose_cache
-            ).smoothed
+            # Only poses are needed: the evaluation runs the engine itself with the labelled movement.
+            return smooth(
+                pose_run(video, model, on_progress=bar.update, pose_cache_dir=args.pose_cache).track
+            )
 
     if args.what == "reps":
         rows = rep_eval.evaluate_labels(args.labels, load, view_for=_estimated_view)
