@@ -11,14 +11,12 @@ tests) `python -m coach.cli.export_cmd ...` runs the same command.
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from tqdm import tqdm
 
-from coach.errors import CoachError
 from coach.export import export_csv, export_html, export_json, export_mp4, load_session
 
 __all__ = ["DEFAULT_NAMES", "FORMATS", "add_parser", "main", "run"]
@@ -76,17 +74,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m coach.cli.export_cmd ARGS` = `coach export ARGS` (before main.py wires it in)."""
-    parser = argparse.ArgumentParser(prog="coach")
-    add_parser(parser.add_subparsers())
-    args = parser.parse_args(["export", *(sys.argv[1:] if argv is None else argv)])
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s",
-                        stream=sys.stderr)
-    try:
-        return int(args.func(args) or 0)
-    except CoachError as exc:
-        print(f"coach: error: {exc}", file=sys.stderr)
-        return 2
+    """`python -m coach.cli.export_cmd ARGS` is `coach export ARGS`."""
+    from coach.cli.main import run_subcommand  # main.py imports this module: import it late
+
+    return run_subcommand("export", argv)
 
 
 if __name__ == "__main__":

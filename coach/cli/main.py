@@ -64,3 +64,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("coach: interrupted", file=sys.stderr)
         return 130
+
+
+def run_subcommand(name: str, argv: Sequence[str] | None = None) -> int:
+    """`coach NAME ARGS` for a sub-command module run as a script (ARGS default to sys.argv[1:])."""
+    return main([name, *(sys.argv[1:] if argv is None else argv)])

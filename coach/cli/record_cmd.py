@@ -29,7 +29,6 @@ from coach.activities import ACTIVITIES, AUTO
 from coach.capture.camera import CameraSource
 from coach.capture.sources import FrameSource, open_source
 from coach.capture.video_file import VideoFileSource
-from coach.errors import CoachError
 from coach.live.activity import canonical_activity
 from coach.pose.model_store import resolve_pose_model
 from coach.session.headless import RecordResult, record_session
@@ -156,17 +155,10 @@ def _report(result: RecordResult, *, as_json: bool) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m coach.cli.record_cmd ARGS` = `coach record ARGS` (before main.py wires it in)."""
-    parser = argparse.ArgumentParser(prog="coach")
-    add_parser(parser.add_subparsers())
-    args = parser.parse_args(["record", *(sys.argv[1:] if argv is None else argv)])
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s",
-                        stream=sys.stderr)
-    try:
-        return int(args.func(args) or 0)
-    except CoachError as exc:
-        print(f"coach: error: {exc}", file=sys.stderr)
-        return 2
+    """`python -m coach.cli.record_cmd ARGS` is `coach record ARGS`."""
+    from coach.cli.main import run_subcommand  # main.py imports this module: import it late
+
+    return run_subcommand("record", argv)
 
 
 if __name__ == "__main__":

@@ -5,12 +5,9 @@ session plot, corrections). Not wired into `coach.cli.main` by this module: main
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-
-from coach.errors import CoachError
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -42,17 +39,10 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m coach.cli.replay_cmd ARGS` = `coach replay ARGS` (before main.py wires it in)."""
-    parser = argparse.ArgumentParser(prog="coach")
-    add_parser(parser.add_subparsers())
-    args = parser.parse_args(["replay", *(sys.argv[1:] if argv is None else argv)])
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s",
-                        stream=sys.stderr)
-    try:
-        return int(args.func(args) or 0)
-    except CoachError as exc:
-        print(f"coach: error: {exc}", file=sys.stderr)
-        return 2
+    """`python -m coach.cli.replay_cmd ARGS` is `coach replay ARGS`."""
+    from coach.cli.main import run_subcommand  # main.py imports this module: import it late
+
+    return run_subcommand("replay", argv)
 
 
 if __name__ == "__main__":

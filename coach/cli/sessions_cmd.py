@@ -10,12 +10,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import logging
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from coach.errors import CoachError
 from coach.session.verify import VerifyReport, verify
 
 __all__ = ["SUBCOMMANDS", "add_parser", "add_verify", "main", "register"]
@@ -91,17 +89,10 @@ def _print_report(r: VerifyReport) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """`python -m coach.cli.sessions_cmd ARGS` = `coach sessions ARGS` (before main.py wires it in)."""
-    parser = argparse.ArgumentParser(prog="coach")
-    add_parser(parser.add_subparsers())
-    args = parser.parse_args(["sessions", *(sys.argv[1:] if argv is None else argv)])
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s",
-                        stream=sys.stderr)
-    try:
-        return int(args.func(args) or 0)
-    except CoachError as exc:
-        print(f"coach: error: {exc}", file=sys.stderr)
-        return 2
+    """`python -m coach.cli.sessions_cmd ARGS` is `coach sessions ARGS`."""
+    from coach.cli.main import run_subcommand  # main.py imports this module: import it late
+
+    return run_subcommand("sessions", argv)
 
 
 if __name__ == "__main__":
