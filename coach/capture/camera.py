@@ -5,14 +5,14 @@ from __future__ import annotations
 import logging
 import math
 import time
-from collections.abc import Callable, Iterator
-from types import TracebackType
-from typing import Protocol, Self
+from collections.abc import Callable
+from typing import Protocol
 
 import cv2
 import numpy as np
 
 from coach.capture.frame import Frame
+from coach.capture.lifecycle import SourceLifecycle
 from coach.capture.video_file import quiet_opencv_log
 from coach.errors import SourceError
 
@@ -40,7 +40,7 @@ def _unavailable(index: int, why: str) -> SourceError:
     )
 
 
-class CameraSource:
+class CameraSource(SourceLifecycle):
     """Live frames from camera number `index` (0 is the system's first camera).
 
     Thread ownership: not thread-safe; the capture worker thread creates, reads and closes it. `read()`
@@ -190,21 +190,6 @@ class CameraSource:
         if self._cap is not None:
             self._cap.release()
             self._cap = None
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def __iter__(self) -> Iterator[Frame]:
-        while True:
-            yield self.read()
 
     def __repr__(self) -> str:
         return f"CameraSource({self._index})"

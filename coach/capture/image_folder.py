@@ -6,15 +6,14 @@ import logging
 import os
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 
 import cv2
 import numpy as np
 
 from coach.capture.frame import Frame
+from coach.capture.lifecycle import SourceLifecycle
 from coach.errors import SourceError
 
 logger = logging.getLogger(__name__)
@@ -43,7 +42,7 @@ def list_images(folder: Path) -> list[Path]:
     return sorted(files, key=lambda p: (natural_key(p.name), p.name))
 
 
-class ImageFolderSource:
+class ImageFolderSource(SourceLifecycle):
     """The images of a folder as frames, as if filmed at `fps`.
 
     Thread ownership: not thread-safe; one thread creates, reads and closes it.
@@ -136,21 +135,6 @@ class ImageFolderSource:
         """Idempotent; nothing is held open between reads."""
         self._closed = True
         self._pending = None
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def __iter__(self) -> Iterator[Frame]:
-        while (frame := self.read()) is not None:
-            yield frame
 
     def __repr__(self) -> str:
         return f"ImageFolderSource({str(self._path)!r}, fps={self._fps})"

@@ -32,13 +32,12 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 
 import cv2
 import numpy as np
 
 from coach.capture.frame import Frame
+from coach.capture.lifecycle import SourceLifecycle
 from coach.errors import SourceError
 
 logger = logging.getLogger(__name__)
@@ -209,7 +208,7 @@ class _PacketIndex:
         return None
 
 
-class VideoFileSource:
+class VideoFileSource(SourceLifecycle):
     """Frames of a video file, in order, never dropping one.
 
     Thread ownership: not thread-safe; one thread (the offline decoder, or the capture worker when the file
@@ -363,21 +362,6 @@ class VideoFileSource:
         if self._cap is not None:
             self._cap.release()
             self._cap = None
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.close()
-
-    def __iter__(self) -> Iterator[Frame]:
-        while (frame := self.read()) is not None:
-            yield frame
 
     def __repr__(self) -> str:
         return (
