@@ -8,6 +8,12 @@ Policy for bad input: a missing file gives the defaults; an unreadable or malfor
 wrong type, is logged and replaced by the default for that key, so a broken settings file never stops the
 app from opening. Unknown keys are ignored (a newer version may have written them).
 
+Written feedback after a recording (`coach.feedback`): `feedback_gpt` is the opt-in for sending the
+numbers-only summary to a GPT model (off by default: nothing leaves the machine); `feedback_base_url` and
+`feedback_model` override $COACH_OPENAI_BASE_URL / $COACH_OPENAI_MODEL when not empty. The API key is NEVER
+a setting: it comes from the environment or the OS keyring (`coach.feedback.gpt`), and a base URL carrying
+credentials (user:password@ or a query string) is refused so that no secret can end up in this file.
+
 Recordings made in the live app go to `sessions_dir()`: `sessions/` in the user data directory
 (`platformdirs.user_data_dir("coach")`, or `$COACH_DATA_DIR`, the same place as the session library).
 
@@ -24,6 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import platformdirs
 
@@ -32,6 +39,7 @@ from coach.library.paths import data_dir
 
 __all__ = [
     "AppSettings",
+    "base_url_problem",
     "config_dir",
     "load_settings",
     "new_session_dir",
@@ -51,7 +59,8 @@ class AppSettings:
     """What the live window remembers between runs.
 
     `source` is a camera number written as digits ("0") or a video file path; `exercise` is "auto" or one
-    of `coach.activities.ACTIVITIES`.
+    of `coach.activities.ACTIVITIES`. `feedback_*`: see the module docstring ("" means: the environment's
+    value, else the default).
     """
 
     source: str = "0"
@@ -59,10 +68,37 @@ class AppSettings:
     mirror: bool = True
     muted: bool = False
     speak_counts: bool = True
+    feedback_gpt: bool = False
+    feedback_base_url: str = ""
+    feedback_model: str = ""
 
     def __post_init__(self) -> None:
         if self.exercise != AUTO and self.exercise not in ACTIVITIES:
             raise ValueError(f"unknown exercise {self.exercise!r}; expected 'auto' or one of {ACTIVITIES}")
+        problem = base_url_problem(self.feedback_base_url)
+        if problem:
+            raise ValueError(problem)
+
+
+def base_url_problem(url: str) -> str | None:
+    """Why `url` cannot be the feedback server's base URL, or None when it can ("" = the default server).
+
+    Only plain http(s) URLs without credentials or a query are accepted: the settings file is not a place
+    for secrets, and the key has its own channel (environment or OS keyring).
+    """
+    if not url:
+        return None
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a malformed port
+    except ValueError as exc:
+        return f"feedback base URL {url!r} is not a URL ({exc})"
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "the feedback base URL must start with http:// or https:// and name a host"
+    if parts.username is not None or parts.password is not None or parts.query or parts.fragment:
+        # Not echoed back: the text after the host may be a secret.
+        return "the feedback base URL must not hold credentials or a query (the API key is never a setting)"
+    return None
 
 
 def config_dir(env: Mapping[str, str] | None = None) -> Path:
@@ -121,12 +157,22 @@ def load_settings(path: Path | None = None) -> AppSettings:
     if values["exercise"] != AUTO and values["exercise"] not in ACTIVITIES:
         log.warning("settings %s: unknown exercise %r; using %r", path, values["exercise"], AUTO)
         values["exercise"] = AUTO
+    problem = base_url_problem(str(values["feedback_base_url"]))
+    if problem:
+        log.warning("settings %s: %s; using the default server", path, problem)
+        values["feedback_base_url"] = ""
     return AppSettings(**values)  # type: ignore[arg-type]
 
 
 def save_settings(settings: AppSettings, path: Path | None = None) -> Path:
-    """Write `settings` atomically (temp file, then rename); returns the path written."""
+    """Write `settings` atomically (temp file, then rename); returns the path written.
+
+    Raises ValueError for a feedback base URL that could carry a secret (fields may have been assigned
+    after construction, so it is checked again here, before anything is written)."""
     path = settings_path() if path is None else path
+    problem = base_url_problem(settings.feedback_base_url)
+    if problem:
+        raise ValueError(problem)
     path.parent.mkdir(parents=True, exist_ok=True)
     lines = ["# coach live app settings (written by coach; edit while coach is closed)"]
     for f in fields(AppSettings):

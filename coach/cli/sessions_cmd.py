@@ -48,18 +48,27 @@ def add_parser(subparsers: argparse._SubParsersAction, extra: Sequence[AddSubcom
     `coach.cli.library_cmds.add_sessions_subcommands`)."""
     p = subparsers.add_parser(
         "sessions",
-        help="recorded sessions: verify (and more)",
-        description="Work with recorded session directories.",
+        help="recorded sessions: verify (and more); --gui opens the session library window",
+        description="Work with recorded session directories. `coach sessions --gui` opens the session "
+        "library window (list, filter, trends, open in replay).",
     )
+    p.add_argument("--gui", action="store_true", help="open the session library window")
     sessions = p.add_subparsers(title="sessions commands", metavar="COMMAND")
     for add in [*SUBCOMMANDS, *(a for a in extra if a not in SUBCOMMANDS)]:
         add(sessions)
-    p.set_defaults(func=lambda _args: _usage(p))
+    p.set_defaults(func=lambda args: _gui() if args.gui else _usage(p))
 
 
 def _usage(parser: argparse.ArgumentParser) -> int:
     parser.print_help(sys.stderr)
     return 2
+
+
+def _gui() -> int:
+    # Imported here so that the headless sub-commands never load Qt.
+    from coach.ui.library_window import run_library_app
+
+    return run_library_app()
 
 
 def run_verify(args: argparse.Namespace) -> int:

@@ -2,10 +2,15 @@
 
 Layout: controls on top; the video with the live plots under it on the left; the side panel on the right;
 the status bar at the bottom. `LiveSession` owns the pipeline and pulls from it; the panels only display.
-Keyboard: Space start/stop, M mute, R start/stop recording (while running), Ctrl+Q quit. Settings (source,
-exercise, mirror, mute, count aloud) are saved to the TOML settings file when they change; the window
-geometry is kept in a QSettings file next to it. Closing the window stops the pipeline and closes the
-speaker, joining their threads. GUI thread only.
+Keyboard: Space start/stop, M mute, R start/stop recording (while running), Ctrl+L session library,
+Ctrl+O open a recorded session in replay, Ctrl+Q quit. Settings (source, exercise, mirror, mute, count aloud,
+GPT feedback opt-in and server) are saved to the TOML settings file when they change; the window geometry is
+kept in a QSettings file next to it.
+
+When a recording stops, a non-modal "Feedback" dock shows written feedback on the recorded set
+(`FeedbackPanel`: the rule-based text at once, GPT's later when opted in, never blocking this thread). The
+library and replay windows are separate top-level windows owned by this one. Closing the window stops the
+pipeline, closes the speaker, the feedback service and the library and replay windows. GUI thread only.
 """
 
 from __future__ import annotations
@@ -16,10 +21,13 @@ from typing import Any
 
 from PySide6.QtCore import QByteArray, QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDockWidget, QFileDialog, QMainWindow, QSplitter, QVBoxLayout, QWidget
 
-from coach.settings import AppSettings, save_settings
+from coach.errors import CoachError
+from coach.settings import AppSettings, base_url_problem, save_settings, sessions_dir
 from coach.ui.controls import ControlBar
+from coach.ui.feedback_panel import FeedbackPanel, FeedbackSettingsDialog, make_feedback_service
+from coach.ui.library_window import LibraryWindow, open_replay_window
 from coach.ui.pipeline_factory import PipelineFactory
 from coach.ui.plots import LivePlots
 from coach.ui.session import LiveSession
@@ -58,6 +66,11 @@ class LiveWindow(QMainWindow):
         self._loop_video = loop_video
         self._closed = False
         self._recording_note = ""  # the last recording's message, kept for the "Stopped" notice
+        self.library_window: LibraryWindow | None = None  # made on first Ctrl+L
+        self.replay_windows: list[QWidget] = []
+        self.feedback_panel: FeedbackPanel | None = None  # made when first needed (GPT: imports openai)
+        self.feedback_dock: QDockWidget | None = None
+        self._last_recording: Path | None = None
 
         self.controls = ControlBar()
         self.video = VideoView()
@@ -108,11 +121,21 @@ class LiveWindow(QMainWindow):
         self.counts_action = QAction("Count reps aloud", self, checkable=True)
         self.record_action = QAction("Record", self, shortcut=QKeySequence(Qt.Key.Key_R))
         self.quit_action = QAction("Quit", self, shortcut=QKeySequence("Ctrl+Q"))
+        self.library_action = QAction("Session library…", self, shortcut=QKeySequence("Ctrl+L"))
+        self.open_replay_action = QAction("Open replay…", self, shortcut=QKeySequence("Ctrl+O"))
+        self.feedback_action = QAction("Feedback on the last recording", self)
+        self.feedback_settings_action = QAction("Feedback settings…", self)
         for action in (self.start_action, self.mute_action, self.counts_action, self.record_action):
             menu.addAction(action)
         menu.addSeparator()
+        for action in (self.library_action, self.open_replay_action, self.feedback_action,
+                       self.feedback_settings_action):  # fmt: skip
+            menu.addAction(action)
+        menu.addSeparator()
         menu.addAction(self.quit_action)
-        for action in (self.start_action, self.mute_action, self.record_action, self.quit_action):
+        self.feedback_action.setEnabled(False)  # until something was recorded
+        for action in (self.start_action, self.mute_action, self.record_action, self.quit_action,
+                       self.library_action, self.open_replay_action):  # fmt: skip
             action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
             self.addAction(action)
 
@@ -140,6 +163,10 @@ class LiveWindow(QMainWindow):
         self.counts_action.toggled.connect(self._on_counts_toggled)
         self.record_action.triggered.connect(self.toggle_recording)
         self.quit_action.triggered.connect(self.close)
+        self.library_action.triggered.connect(self.show_library)
+        self.open_replay_action.triggered.connect(self._choose_replay)
+        self.feedback_action.triggered.connect(self._show_last_feedback)
+        self.feedback_settings_action.triggered.connect(self.edit_feedback_settings)
 
         session.started.connect(self._on_started)
         session.stopped.connect(self._on_stopped)
@@ -209,13 +236,107 @@ class LiveWindow(QMainWindow):
         self.status.show_recording(True)
         self.status.notify(f"Recording into {path}", 5000)
 
-    def _on_recording_stopped(self, _path: str, message: str) -> None:
+    def _on_recording_stopped(self, path: str, message: str) -> None:
         self.status.show_recording(False)
         self.status.notify(message, 15000)
         if self.session.running:
             self._recording_note = ""
         else:
             self._recording_note = message  # the session is stopping: _on_stopped shows both
+        if self._closed:
+            return  # closing while recording: the recording is saved; no panel for a closing window
+        if self.library_window is not None and self.library_window.isVisible():
+            self.library_window.refresh()
+        directory = Path(path)
+        if (directory / "manifest.json").is_file():  # a recording that could not start has no manifest
+            self._last_recording = directory
+            self.feedback_action.setEnabled(True)
+            self.show_feedback(directory)
+
+    # -- library, replay and feedback ----------------------------------------------------------------------
+    def show_library(self) -> LibraryWindow:
+        """Ctrl+L: the session library window (one, reused), raised and re-read."""
+        if self.library_window is None:
+            self.library_window = LibraryWindow()
+            self.library_window.feedback_requested.connect(lambda p: self.show_feedback(Path(p)))
+        window = self.library_window
+        if window.isVisible():
+            window.refresh()
+        window.show()
+        window.raise_()
+        window.activateWindow()
+        return window
+
+    def _choose_replay(self) -> None:
+        start = sessions_dir()
+        chosen = QFileDialog.getExistingDirectory(
+            self, "Open a recorded session", str(start if start.is_dir() else Path.home())
+        )
+        if chosen:
+            self.open_replay(Path(chosen))
+
+    def open_replay(self, directory: Path) -> QWidget | None:
+        """Open the session at `directory` in a replay window; a bad directory is reported, not raised."""
+        try:
+            window = open_replay_window(directory)
+        except (CoachError, OSError) as exc:
+            log.warning("cannot replay %s: %s", directory, exc)
+            self.status.notify(f"Cannot open {directory}: {exc}", 15000)
+            return None
+        window.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        self.replay_windows.append(window)
+        window.destroyed.connect(
+            lambda _obj=None, w=window: self.replay_windows.remove(w) if w in self.replay_windows else None
+        )
+        window.show()
+        window.raise_()
+        return window
+
+    def show_feedback(self, directory: Path) -> FeedbackPanel:
+        """Show the (non-modal) feedback dock on the session at `directory`."""
+        panel = self._feedback_panel()
+        panel.show_session(directory)
+        assert self.feedback_dock is not None
+        self.feedback_dock.show()
+        self.feedback_dock.raise_()
+        return panel
+
+    def _show_last_feedback(self) -> None:
+        if self._last_recording is not None:
+            self.show_feedback(self._last_recording)
+
+    def _feedback_panel(self) -> FeedbackPanel:
+        if self.feedback_panel is None:
+            s = self.settings
+            self.feedback_panel = FeedbackPanel(make_feedback_service(s), use_gpt=s.feedback_gpt)
+            dock = QDockWidget("Feedback", self)
+            dock.setObjectName("feedback_dock")
+            dock.setWidget(self.feedback_panel)
+            dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetClosable
+                             | QDockWidget.DockWidgetFeature.DockWidgetMovable
+                             | QDockWidget.DockWidgetFeature.DockWidgetFloatable)  # fmt: skip
+            self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+            self.feedback_dock = dock
+        return self.feedback_panel
+
+    def edit_feedback_settings(self) -> bool:
+        """The GPT opt-in and server dialog; saved on OK, and the feedback panel uses it from then on."""
+        dialog = FeedbackSettingsDialog(self.settings, self)
+        if not dialog.exec():
+            return False
+        self.apply_feedback_settings(**dialog.values())
+        return True
+
+    def apply_feedback_settings(self, **values: Any) -> None:
+        """Remember `feedback_*` settings and rebuild the feedback service from them (ValueError for a base
+        URL that could carry a secret; nothing is changed then)."""
+        problem = base_url_problem(str(values.get("feedback_base_url", "")))
+        if problem:
+            raise ValueError(problem)
+        self._remember(**values)
+        if self.feedback_panel is not None:
+            s = self.settings
+            self.feedback_panel.configure(make_feedback_service(s), use_gpt=s.feedback_gpt)
 
     def _on_result(self, result: Any) -> None:
         self.video.show_image(result.image)
@@ -284,6 +405,13 @@ class LiveWindow(QMainWindow):
         self._show_result_text.cancel()
         self.session.stop()
         self._speaker.close()
+        if self.feedback_panel is not None:
+            # No wait: a request in flight ends at its timeout, on its own thread; its answer is dropped.
+            self.feedback_panel.shutdown(wait=False)
+        if self.library_window is not None:
+            self.library_window.shutdown()
+        for window in list(self.replay_windows):
+            window.close()
         if self._geometry_store is not None:
             self._geometry_store.setValue("window/geometry", self.saveGeometry())
             self._geometry_store.sync()
