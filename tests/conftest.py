@@ -44,3 +44,21 @@ def full_model() -> Path:
         p = SHARED_MODELS / "pose_landmarker_full.task"
     assert p.is_file(), f"pose model expected at {p}"
     return p
+
+
+# The athlete name of `squat_session`: markup characters, so exports are checked for escaping.
+SQUAT_SESSION_ATHLETE = "Test <Athlete> & Co"
+
+
+@pytest.fixture(scope="session")
+def squat_session(tmp_path_factory: pytest.TempPathFactory, full_model: Path) -> Path:
+    """A real session recorded once per test run (headless `coach record`, the goblet squat clip, not
+    indexed). Read-only: a test that corrects or damages it works on a `shutil.copytree` copy."""
+    from coach.cli import record_cmd
+
+    out = tmp_path_factory.mktemp("squat-session") / "goblet"
+    code = record_cmd.main(["--source", str(VIDEOS / "squat__front__nowva_goblet.mp4"), "--exercise", "squat",
+                            "--out", str(out), "--athlete", SQUAT_SESSION_ATHLETE, "--no-progress",
+                            "--no-index", "--pose-model", str(full_model)])
+    assert code == 0
+    return out

@@ -12,28 +12,21 @@ from pathlib import Path
 
 import cv2
 import pytest
+from conftest import SQUAT_SESSION_ATHLETE
 
-from coach.cli import export_cmd, record_cmd
+from coach.cli import export_cmd
 from coach.export import load_session, render_html
 from coach.library import Library
 from coach.session import verify
 
 pytestmark = pytest.mark.video
 
-VIDEOS = Path(__file__).resolve().parents[1].parent / "shared" / "videos"
-GOBLET = VIDEOS / "squat__front__nowva_goblet.mp4"
 CHROMIUM = Path("/usr/bin/chromium")
-ATHLETE = "Test <Athlete> & Co"
 
 
 @pytest.fixture(scope="module")
-def session(tmp_path_factory: pytest.TempPathFactory, full_model: Path) -> Path:
-    out = tmp_path_factory.mktemp("rec") / "goblet"
-    code = record_cmd.main(["--source", str(GOBLET), "--exercise", "squat", "--out", str(out),
-                            "--athlete", ATHLETE, "--no-progress", "--no-index",
-                            "--pose-model", str(full_model)])
-    assert code == 0
-    return out
+def session(squat_session: Path) -> Path:
+    return squat_session
 
 
 @pytest.fixture(scope="module")
@@ -107,7 +100,7 @@ def test_report_renders_in_chromium_and_is_self_contained(session: Path, tmp_pat
     assert text.count("<polyline") >= 4  # the squat's four overlay joints traced over time
     assert "depth trend" in text  # trends from the library
     # Text from the session is escaped, never markup.
-    assert "Test &lt;Athlete&gt; &amp; Co" in text and ATHLETE not in text
+    assert "Test &lt;Athlete&gt; &amp; Co" in text and SQUAT_SESSION_ATHLETE not in text
     with load_session(session) as data:
         from coach.export import written_summary
 

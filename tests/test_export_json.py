@@ -8,26 +8,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import SQUAT_SESSION_ATHLETE
 
-from coach.cli import export_cmd, record_cmd
+from coach.cli import export_cmd
 from coach.feedback import rule_based_summary, summary_from_events
 from coach.kinematics.angles import angles_from_landmarks
 from coach.session import SessionReader, verify
 
 pytestmark = pytest.mark.video
 
-VIDEOS = Path(__file__).resolve().parents[1].parent / "shared" / "videos"
-GOBLET = VIDEOS / "squat__front__nowva_goblet.mp4"
 
 
 @pytest.fixture(scope="module")
-def session(tmp_path_factory: pytest.TempPathFactory, full_model: Path) -> Path:
-    out = tmp_path_factory.mktemp("rec") / "goblet"
-    code = record_cmd.main(["--source", str(GOBLET), "--exercise", "squat", "--out", str(out),
-                            "--athlete", "Jo", "--no-progress", "--no-index",
-                            "--pose-model", str(full_model)])
-    assert code == 0
-    return out
+def session(squat_session: Path) -> Path:
+    return squat_session
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +43,8 @@ def test_json_matches_verify(session: Path, document: dict) -> None:
     assert s["duration_s"] == pytest.approx(report.duration_s) and s["ok"] is True
     assert len(document["reps"]) == report.reps + report.partial_reps
     assert len(document["events"]) == report.events
-    assert document["manifest"]["athlete"] == "Jo" and document["manifest"]["exercise"] == "squat"
+    assert document["manifest"]["athlete"] == SQUAT_SESSION_ATHLETE
+    assert document["manifest"]["exercise"] == "squat"
     for key in ("frame", "time_s", "capture_ts", "has_pose", "rep"):
         assert len(document["per_frame"][key]) == report.frames
     assert all(len(v) == report.frames for v in document["per_frame"]["angles"].values())

@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 import pytest
 
-from coach.cli import export_cmd, record_cmd
+from coach.cli import export_cmd
 from coach.export import load_session, overlay_timeline
 from coach.export.overlay_timeline import CUE_SHOWN_S
 from coach.pose.landmarks import Landmark
@@ -20,17 +20,11 @@ from coach.session import SessionReader, verify
 
 pytestmark = pytest.mark.video
 
-VIDEOS = Path(__file__).resolve().parents[1].parent / "shared" / "videos"
-GOBLET = VIDEOS / "squat__front__nowva_goblet.mp4"
 
 
 @pytest.fixture(scope="module")
-def session(tmp_path_factory: pytest.TempPathFactory, full_model: Path) -> Path:
-    out = tmp_path_factory.mktemp("rec") / "goblet"
-    code = record_cmd.main(["--source", str(GOBLET), "--exercise", "squat", "--out", str(out),
-                            "--no-progress", "--no-index", "--pose-model", str(full_model)])
-    assert code == 0
-    return out
+def session(squat_session: Path) -> Path:
+    return squat_session
 
 
 @pytest.fixture(scope="module")
