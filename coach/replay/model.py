@@ -1,8 +1,11 @@
 """`ReplayModel`: everything the replay screen shows about one recorded session, in one plain object.
 
 It opens the session, recomputes the primary angle, lists reps and gait events (corrections applied), owns
-the `Playback` state and the `Corrections`, and renders frames. The Qt window only forwards user input here
-and displays what comes back. Threads: GUI thread only (see `Playback` and `FrameRenderer`).
+the `Playback` state and the `Corrections`, and renders frames. The corrections the coach makes in the
+window are decided here: adding a missed rep over a row range (its bottom found on the primary angle),
+picking the gait event nearest the playhead and moving it. Comparing two reps starts here too
+(`compare`, see `coach.replay.compare`). The Qt window only forwards user input here and displays what
+comes back. Threads: GUI thread only (see `Playback` and `FrameRenderer`).
 """
 
 from __future__ import annotations
@@ -13,18 +16,22 @@ from collections.abc import Callable
 
 import numpy as np
 
+from coach.activities import is_gait
 from coach.live.activity import canonical_activity
+from coach.replay.compare import ComparePlayer, pick_pair
 from coach.replay.corrections import Corrections
 from coach.replay.playback import Playback
 from coach.replay.render import FrameRenderer
 from coach.replay.reps import GaitMark, RepItem, RepList, gait_marks
-from coach.replay.series import primary_angle_name, primary_angle_series
+from coach.replay.series import extreme_row, primary_angle_name, primary_angle_series
 from coach.session.format import SessionError
 from coach.session.reader import SessionReader
 
-__all__ = ["ReplayModel"]
+__all__ = ["MIN_REP_FRAMES", "ReplayModel"]
 
 log = logging.getLogger(__name__)
+
+MIN_REP_FRAMES = 3  # an added rep needs a start, a bottom and an end
 
 
 class ReplayModel:
@@ -51,6 +58,7 @@ class ReplayModel:
         self.ghost = False
         self.reps = RepList(())
         self.gait: list[GaitMark] = []
+        self.selected_mark: GaitMark | None = None  # the gait event `move_selected_mark` moves
         self._reps_listeners: list[Callable[[], None]] = []
         self._reload_events()
 
@@ -63,6 +71,8 @@ class ReplayModel:
         events = self.corrections.events
         self.reps = RepList.from_events(events, self.reader.row_of_frame)
         self.gait = gait_marks(events, self.reader.row_of_frame)
+        if self.selected_mark not in self.gait:
+            self.selected_mark = None
         self.renderer.set_events(events, self.reps)
         for listener in self._reps_listeners:
             listener()
@@ -80,12 +90,67 @@ class ReplayModel:
                                  bottom_s=float(ts[bottom_row]), end_s=float(ts[end_row]), partial=partial)
         self._reload_events()
 
-    def move_gait_event(self, mark: GaitMark, to_row: int) -> None:
-        """Move gait event `mark` to `to_row` (saved at once)."""
-        self.corrections.move_gait_event(frame=mark.frame, kind=mark.kind, foot=mark.foot,
-                                         to_frame=int(self.reader.frame_index[to_row]),
+    def add_rep_over(self, start_row: int, end_row: int) -> RepItem:
+        """Add a missed rep spanning rows `start_row..end_row`, its bottom at the primary angle's extreme
+        (`extreme_row`), saved at once; returns it as listed. Raises ValueError, saving nothing, for a gait
+        session, a range too short to be a rep, or one overlapping a listed rep."""
+        if self.activity is not None and is_gait(self.activity):
+            raise ValueError(f"a {self.activity} session has gait events, not reps")
+        start, end = int(start_row), int(end_row)
+        if not 0 <= start <= end <= self.playback.last_row:
+            raise ValueError(f"rows {start}..{end} are not inside the session")
+        if end - start + 1 < MIN_REP_FRAMES:
+            raise ValueError(f"a rep needs at least {MIN_REP_FRAMES} frames, the range has {end - start + 1}")
+        for rep in self.reps:
+            if rep.start_row <= end and start <= rep.end_row:
+                raise ValueError(f"the range overlaps rep {rep.number} (frames {rep.start_row + 1}-"
+                                 f"{rep.end_row + 1}): delete that rep first or narrow the range")
+        bottom = extreme_row(self.angle, start, end)
+        self.add_rep(start, bottom, end)
+        frame = int(self.reader.frame_index[start])
+        return next(r for r in self.reps if r.added and r.start_frame == frame)
+
+    def move_gait_event(self, mark: GaitMark, to_row: int) -> GaitMark:
+        """Move gait event `mark` to `to_row` (saved at once); returns the moved event."""
+        to_row = min(max(int(to_row), 0), self.playback.last_row)
+        if to_row == mark.row:
+            raise ValueError("the gait event is already at this frame")
+        to_frame = int(self.reader.frame_index[to_row])
+        self.corrections.move_gait_event(frame=mark.frame, kind=mark.kind, foot=mark.foot, to_frame=to_frame,
                                          to_t=float(self.reader.media_ts[to_row]))
+        was_selected = self.selected_mark == mark
+        self.selected_mark = None
         self._reload_events()
+        moved = next(m for m in self.gait
+                     if (m.frame, m.kind, m.foot) == (to_frame, mark.kind, mark.foot))
+        if was_selected:
+            self.selected_mark = moved
+        return moved
+
+    def nearest_gait_mark(self, row: int) -> GaitMark | None:
+        """The gait event closest to `row` (the earlier one on a tie); None without gait events."""
+        if not self.gait:
+            return None
+        return min(self.gait, key=lambda m: (abs(m.row - row), m.row))
+
+    def select_nearest_mark(self) -> GaitMark | None:
+        """Select the gait event nearest the playhead for `move_selected_mark`; returns it (None: none)."""
+        self.selected_mark = self.nearest_gait_mark(self.playback.row)
+        return self.selected_mark
+
+    def move_selected_mark(self) -> GaitMark:
+        """Move the selected gait event to the playhead (saved at once); it stays selected."""
+        if self.selected_mark is None:
+            raise ValueError("no gait event selected: pick the nearest one first")
+        return self.move_gait_event(self.selected_mark, self.playback.row)
+
+    # ------------------------------------------------------------------ comparing reps
+    def compare(self, selected: list[int] | tuple[int, ...] = ()) -> ComparePlayer:
+        """A side-by-side comparison: the two `selected` reps (list indices), else the selected rep or the
+        one under the playhead against the best rep (`coach.replay.compare.pick_pair`; ValueError with a
+        message for the coach when there is no pair)."""
+        a, b = pick_pair(self.reps, selected, self.playback.row)
+        return ComparePlayer(self, a, b)
 
     # ------------------------------------------------------------------ navigation
     @property

@@ -46,6 +46,7 @@ class Playback:
         self.loop = False
         self.loop_in = 0
         self.loop_out = len(ts) - 1
+        self.range_set = False  # I or O was pressed: the loop range is the coach's, not the default
         # Media time of the playhead between frames: advance() accumulates here, so many short timer ticks
         # add up to whole frames instead of being rounded away one by one.
         self._clock = float(ts[0])
@@ -121,6 +122,7 @@ class Playback:
     def set_loop_in(self, row: int | None = None) -> None:
         """Loop start at `row` (default: the shown row); an out point before it moves to the end."""
         self.loop_in = min(max(self.row if row is None else int(row), 0), self.last_row)
+        self.range_set = True
         if self.loop_out < self.loop_in:
             self.loop_out = self.last_row
         self._changed()
@@ -128,6 +130,7 @@ class Playback:
     def set_loop_out(self, row: int | None = None) -> None:
         """Loop end at `row` (default: the shown row); an in point after it moves to the start."""
         self.loop_out = min(max(self.row if row is None else int(row), 0), self.last_row)
+        self.range_set = True
         if self.loop_in > self.loop_out:
             self.loop_in = 0
         self._changed()

@@ -14,7 +14,7 @@ import numpy as np
 from coach.kinematics.angles import angles_from_landmarks
 from coach.live.activity import PRIMARY_ANGLE
 
-__all__ = ["primary_angle_name", "primary_angle_series"]
+__all__ = ["extreme_row", "primary_angle_name", "primary_angle_series"]
 
 
 def primary_angle_name(activity: str | None) -> str | None:
@@ -40,3 +40,21 @@ def primary_angle_series(
         # A frame with neither side measured is an all-NaN row: NaN out is the policy, not a problem.
         warnings.simplefilter("ignore", RuntimeWarning)
         return reducer(both, axis=1)
+
+
+def extreme_row(angle: np.ndarray, start_row: int, end_row: int) -> int:
+    """The bottom of a rep spanning rows `start_row..end_row`: the row whose primary angle lies farthest
+    from the angle at the rep's ends (the rest position). That is the deepest knee bend of a squat and the
+    highest arm of a lateral raise alike, so no per-exercise direction is needed. NaN samples are skipped;
+    without any measured sample (or ends) the middle row is returned."""
+    if not 0 <= start_row <= end_row < len(angle):
+        raise ValueError(f"rows {start_row}..{end_row} are not inside the session (0..{len(angle) - 1})")
+    seg = np.asarray(angle[start_row:end_row + 1], dtype=np.float64)
+    ends = seg[[0, -1]]
+    ok = np.isfinite(seg)
+    if not ok.any():
+        return (start_row + end_row) // 2
+    # Both ends unmeasured: the rest position is taken as where the range spends most of its time.
+    rest = float(np.nanmean(ends)) if np.isfinite(ends).any() else float(np.nanmedian(seg))
+    deviation = np.where(ok, np.abs(seg - rest), -1.0)
+    return start_row + int(np.argmax(deviation))

@@ -16,7 +16,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from coach.replay.model import ReplayModel
-from coach.replay.reps import RepItem
+from coach.replay.reps import GaitMark, RepItem
 from coach.session.format import SessionError
 
 __all__ = ["TICK_MS", "ReplayController"]
@@ -102,6 +102,42 @@ class ReplayController(QObject):
             self.failed.emit(f"Rep {rep.number} not deleted: {exc}")
             return False
         return True
+
+    def add_rep_over_loop(self) -> RepItem | None:
+        """Add a missed rep over the loop range (I/O), bottom at the primary angle's extreme (saved in
+        corrections.jsonl); None, with `failed` emitted, when the range cannot be a rep."""
+        pb = self.playback
+        if not pb.range_set:
+            self.failed.emit("Set the rep's range first: I at its start, O at its end, then A")
+            return None
+        try:
+            rep = self.model.add_rep_over(pb.loop_in, pb.loop_out)
+        except (OSError, ValueError) as exc:
+            log.warning("rep not added over rows %d-%d: %s", pb.loop_in, pb.loop_out, exc)
+            self.failed.emit(f"Rep not added: {exc}")
+            return None
+        pb.pause()
+        pb.seek(rep.bottom_row)
+        return rep
+
+    def select_nearest_mark(self) -> GaitMark | None:
+        """Select the gait event nearest the playhead (for `move_selected_mark`)."""
+        mark = self.model.select_nearest_mark()
+        if mark is None:
+            self.failed.emit("This session has no gait events")
+        self._state_dirty = True
+        return mark
+
+    def move_selected_mark(self) -> GaitMark | None:
+        """Move the selected gait event to the playhead (saved in corrections.jsonl)."""
+        try:
+            mark = self.model.move_selected_mark()
+        except (OSError, ValueError) as exc:
+            log.warning("gait event not moved: %s", exc)
+            self.failed.emit(f"Gait event not moved: {exc}")
+            return None
+        self._state_dirty = True
+        return mark
 
     def render_now(self) -> None:
         """Render the current row at once if anything changed (tests, and before a screenshot)."""

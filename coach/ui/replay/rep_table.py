@@ -1,8 +1,9 @@
 """The rep list: one row per rep with its times and metrics; clicking a rep asks to seek to its start.
 
 Display only: `show_reps` fills it from a `RepList`, `highlight` marks the rep under the playhead, and
-`rep_activated(index)` reports a click. It takes no keyboard focus, so the window's keys keep working.
-GUI thread only.
+`rep_activated(index)` reports a click. Ctrl+click (or Shift+click) selects a second rep, for comparing
+two reps; `selected_indices` lists the selection. It takes no keyboard focus, so the window's keys keep
+working. GUI thread only.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ class RepTable(QTableWidget):
         self.setHorizontalHeaderLabels([c[0] for c in COLUMNS])
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-        self.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
         self.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.verticalHeader().setVisible(False)
         self.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
@@ -82,6 +83,10 @@ class RepTable(QTableWidget):
         self._highlighted = index
 
     def selected_index(self) -> int:
-        """The selected rep's index, -1 when none is selected."""
-        rows = self.selectionModel().selectedRows()
-        return rows[0].row() if rows else -1
+        """The selected rep's index (the first in list order when several are), -1 when none is."""
+        rows = self.selected_indices()
+        return rows[0] if rows else -1
+
+    def selected_indices(self) -> list[int]:
+        """The selected reps' indices in list order."""
+        return sorted(index.row() for index in self.selectionModel().selectedRows())

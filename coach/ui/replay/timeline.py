@@ -58,6 +58,11 @@ class SessionPlot(QWidget):
         self._spans: list[pg.LinearRegionItem] = []
         self._gait = pg.ScatterPlotItem(size=8, symbol="t1", brush=pg.mkBrush(250, 170, 40), pen=None)
         self.plot.addItem(self._gait)
+        # The gait event picked for moving (E): a ring around its tick.
+        self._selected = pg.ScatterPlotItem(size=18, symbol="o", brush=None,
+                                            pen=pg.mkPen((255, 235, 60), width=2))
+        self.plot.addItem(self._selected)
+        self._selected_mark: GaitMark | None = None
         self.plot.setXRange(float(media_ts[0]), float(media_ts[-1]), padding=0.01)
         self._media_ts = np.asarray(media_ts, dtype=float)
         self._angle = np.asarray(angle, dtype=float)
@@ -82,6 +87,23 @@ class SessionPlot(QWidget):
             self._gait.setData(ts[rows], np.where(np.isfinite(y), y, np.nanmin(self._angle)))
         else:
             self._gait.setData([], [])
+
+    def show_selected_mark(self, mark: GaitMark | None) -> None:
+        """Ring the selected gait event (None: no ring). Free when it did not change: the window calls this
+        on every state change, which during playback is every frame."""
+        if mark == self._selected_mark:
+            return
+        self._selected_mark = mark
+        if mark is None:
+            self._selected.setData([], [])
+            return
+        y = self._angle[mark.row]
+        self._selected.setData([self._media_ts[mark.row]], [y if np.isfinite(y) else np.nanmin(self._angle)])
+
+    def selected_mark_time(self) -> float | None:
+        """Media time of the ringed gait event (None: none is ringed)."""
+        x, _y = self._selected.getData()
+        return float(x[0]) if len(x) else None
 
     def set_playhead(self, t: float) -> None:
         """Move the cursor to media time `t` (rate-limited; the last position always lands)."""
