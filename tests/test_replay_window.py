@@ -13,23 +13,20 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPoint, QPointF, Qt, QThreadPool
 
-from coach.cli import record_cmd
 from coach.replay import ReplayModel
 from coach.session import SessionReader
 from coach.ui.replay import ReplayWindow
 
+# The clip behind `recorded` (conftest.squat_session); other modules import it with the fixtures.
 CLIP = Path(__file__).resolve().parents[1].parent / "shared" / "videos" / "squat__front__nowva_goblet.mp4"
 
 pytestmark = pytest.mark.video
 
 
 @pytest.fixture(scope="module")
-def recorded(tmp_path_factory: pytest.TempPathFactory, full_model: Path) -> Path:
-    out = tmp_path_factory.mktemp("replay") / "goblet"
-    code = record_cmd.main(["--source", str(CLIP), "--exercise", "squat", "--out", str(out), "--no-index",
-                            "--no-progress", "--pose-model", str(full_model)])
-    assert code == 0
-    return out
+def recorded(squat_session: Path) -> Path:
+    """The goblet squat recorded once per run (conftest); read-only, see `session`."""
+    return squat_session
 
 
 @pytest.fixture
