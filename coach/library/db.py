@@ -273,6 +273,19 @@ class Library:
         log.info("forgot %d session(s) at %s", removed, directory)
         return removed
 
+    def refresh(self, directory: Path) -> bool:
+        """Re-index `directory` if it is already in the library (by path or manifest id), e.g. after the
+        coach corrected it in the replay; a session that was never indexed stays out. True if re-indexed."""
+        resolved = str(Path(directory).expanduser().resolve())
+        manifest_id = _manifest_id(Path(resolved))
+        row = self._conn.execute(
+            "SELECT id FROM sessions WHERE path = ? OR id = ?", (resolved, manifest_id or "")
+        ).fetchone()
+        if row is None:
+            return False
+        self.add(Path(resolved))
+        return True
+
     def forget_missing(self) -> list[Path]:
         """Forget every session whose directory is gone; returns their stored paths."""
         gone = [row.path for row in self.list_sessions() if row.missing]

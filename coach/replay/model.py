@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
 from coach.activities import is_gait
+from coach.library import Library, LibraryError
 from coach.live.activity import canonical_activity
 from coach.replay.compare import ComparePlayer, pick_pair
 from coach.replay.corrections import Corrections
@@ -37,7 +40,11 @@ MIN_REP_FRAMES = 3  # an added rep needs a start, a bottom and an end
 class ReplayModel:
     """A recorded session opened for replay. Raises `SessionError` for a session without frames."""
 
-    def __init__(self, path: str | os.PathLike[str]) -> None:
+    def __init__(self, path: str | os.PathLike[str],
+                 on_corrected: Callable[[Path], None] | None = None) -> None:
+        """`on_corrected(session_dir)` runs after each saved correction; by default it re-indexes the
+        session in the library when it is indexed there, so corrections show up in the coach's trends."""
+        self._on_corrected = on_corrected if on_corrected is not None else refresh_library
         self.reader = SessionReader(path)
         if not self.reader.frame_count:
             self.reader.close()
@@ -77,10 +84,14 @@ class ReplayModel:
         for listener in self._reps_listeners:
             listener()
 
+    def _corrected(self) -> None:
+        self._reload_events()
+        self._on_corrected(self.reader.path)
+
     def delete_rep(self, rep: RepItem) -> None:
         """Delete `rep` (saved to corrections.jsonl at once)."""
         self.corrections.delete_rep(rep.end_frame)
-        self._reload_events()
+        self._corrected()
 
     def add_rep(self, start_row: int, bottom_row: int, end_row: int, *, partial: bool = False) -> None:
         """Add a rep over these rows (saved at once)."""
@@ -88,7 +99,7 @@ class ReplayModel:
         self.corrections.add_rep(start_frame=int(fi[start_row]), bottom_frame=int(fi[bottom_row]),
                                  end_frame=int(fi[end_row]), start_s=float(ts[start_row]),
                                  bottom_s=float(ts[bottom_row]), end_s=float(ts[end_row]), partial=partial)
-        self._reload_events()
+        self._corrected()
 
     def add_rep_over(self, start_row: int, end_row: int) -> RepItem:
         """Add a missed rep spanning rows `start_row..end_row`, its bottom at the primary angle's extreme
@@ -120,7 +131,7 @@ class ReplayModel:
                                          to_t=float(self.reader.media_ts[to_row]))
         was_selected = self.selected_mark == mark
         self.selected_mark = None
-        self._reload_events()
+        self._corrected()
         moved = next(m for m in self.gait
                      if (m.frame, m.kind, m.foot) == (to_frame, mark.kind, mark.foot))
         if was_selected:
@@ -174,3 +185,13 @@ class ReplayModel:
 
     def close(self) -> None:
         self.reader.close()
+
+
+def refresh_library(session_dir: Path) -> None:
+    """Re-index `session_dir` in the user's library if it is indexed there. A library that cannot be
+    opened or read is logged, never raised: the correction itself is already saved in the session."""
+    try:
+        with Library() as library:
+            library.refresh(session_dir)
+    except (LibraryError, sqlite3.Error, OSError) as exc:
+        log.warning("library not updated after a correction of %s: %s", session_dir, exc)
