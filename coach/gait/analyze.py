@@ -18,6 +18,7 @@ from coach.gait.compare import cosine_similarity, dtw_distance, phase_ranges, ph
 from coach.gait.engine import METRICS, Cycle, GaitEngine
 from coach.gait.reference import JOINTS, ReferenceProfile, default_reference
 from coach.gait.types import EventKind, GaitEvent
+from coach.gait.vertical import supports_front_view
 from coach.kinematics.view import View, clip_view, estimate_yaw
 from coach.pose.types import PoseSample
 
@@ -320,13 +321,13 @@ def analyze_gait(
 
     `time_scale` is how many times slower than real time the footage plays (4.0 for 4x slow motion);
     `reference` defaults to the shipped profile for the activity (none for walking). `view` is the clip's
-    view, estimated from the track when not given. Events need forward motion across the image, so a
-    front view gives no figures, only a warning that says so (its numbers would be noise).
+    view, estimated from the track when not given. A runner filmed from the front gets events from the feet's
+    heights (`coach.gait.vertical`): timing metrics and vertical oscillation, but no sagittal metrics or
+    phases. A walker filmed from the front gets only a warning (see `supports_front_view`).
     """
     if view is None:
         view = clip_view(estimate_yaw(track.landmarks, track.world, track.image_size))
-    engine = GaitEngine(activity, time_scale=time_scale, runner_height_m=runner_height_m)
-    if view is View.FRONT:
+    if view is View.FRONT and not supports_front_view(activity):
         empty = {
             name: MetricSummary(math.nan, math.nan, spec.unit, spec.view_requirement, 0)
             for name, spec in METRICS.items()
@@ -335,9 +336,12 @@ def analyze_gait(
         quality = GaitQuality(
             "low",
             view.value,
-            ("events need a side or oblique view: this clip is filmed from the front",),
+            (f"{activity} needs a side or oblique view: this clip is filmed from the front",),
         )
         return GaitAnalysis(activity, math.nan, 0, empty, (), (), (), quality)
+    engine = GaitEngine(
+        activity, time_scale=time_scale, runner_height_m=runner_height_m, front_view=view is View.FRONT
+    )
     for sample in iter_samples(track):
         engine.update(sample)
     metrics = _summaries(engine)

@@ -69,9 +69,9 @@ from coach.gait.features import (
     leg_length_px,
     pelvis_px,
     trunk_lean,
+    wrist_crossover,
 )
 from coach.gait.types import EventKind, Foot, GaitEvent
-from coach.pose.landmarks import Landmark as Lm
 from coach.pose.types import PoseSample
 
 log = logging.getLogger(__name__)
@@ -262,15 +262,7 @@ class GaitEventDetector:
             if len(ys):
                 low[i] = -float(ys.max()) / leg  # image y grows downward: the lowest point has max y
         pelvis = pelvis_px(px)
-        sh_l, sh_r = px[Lm.LEFT_SHOULDER], px[Lm.RIGHT_SHOULDER]
-        width = abs(sh_r[0] - sh_l[0])
-        mid = 0.5 * (sh_l[0] + sh_r[0])
-        # Crossover: a left wrist right of the mid-line (towards the right shoulder) is positive, and vice
-        # versa; only meaningful in a front view, where the shoulders are wide apart.
-        to_right = np.sign(sh_r[0] - sh_l[0])
-        cross = np.array([(px[Lm.LEFT_WRIST, 0] - mid) * to_right, (mid - px[Lm.RIGHT_WRIST, 0]) * to_right])
-        # Side views put the shoulders on top of each other: the ratio would explode, so say "unknown".
-        cross = cross / width if width >= self.params.min_shoulder_width * leg else np.full(2, np.nan)
+        cross = wrist_crossover(px, leg, self.params.min_shoulder_width)
         return GaitFrame(
             t=t,
             frame_index=sample.frame_index,

@@ -25,6 +25,7 @@ from coach.gait.detector import DetectorParams, GaitEventDetector, GaitFrame
 from coach.gait.features import LEG_FEATURES
 from coach.gait.reference import JOINTS
 from coach.gait.types import EventKind, Foot, GaitEvent
+from coach.gait.vertical import VerticalEventDetector
 from coach.pose.types import PoseSample
 
 log = logging.getLogger(__name__)
@@ -42,25 +43,28 @@ class MetricSpec:
     activities: tuple[str, ...] = ("running", "walking")
 
 
-SIDE = "side or oblique view (events need forward motion across the image)"
+# Events (and so every timing metric) come from forward motion in a side or oblique view, and for running
+# from the feet's heights in a front view (`coach.gait.vertical`), which gives no mid stance and no phases.
+EVENTS = "side or oblique view; running also front (from the feet's heights)"
+SIDE = "side view"
 METRICS: dict[str, MetricSpec] = {
-    "cadence": MetricSpec("steps/min", SIDE),
-    "step_time": MetricSpec("ms", SIDE),
-    "ground_contact_time": MetricSpec("ms", SIDE),
-    "flight_time": MetricSpec("ms", SIDE, ("running",)),
-    "duty_factor": MetricSpec("%", SIDE),
-    "swing_time": MetricSpec("ms", SIDE, ("walking",)),
-    "double_support": MetricSpec("% of stride", SIDE, ("walking",)),
-    "step_time_asymmetry": MetricSpec("% (L - R)", SIDE),
-    "overstride": MetricSpec("leg lengths", "side view", ("running",)),
-    "knee_flexion_at_contact": MetricSpec("deg", "side view", ("running",)),
-    "knee_flexion_peak_stance": MetricSpec("deg", "side view", ("running",)),
-    "trunk_lean": MetricSpec("deg", "side view", ("running",)),
+    "cadence": MetricSpec("steps/min", EVENTS),
+    "step_time": MetricSpec("ms", EVENTS),
+    "ground_contact_time": MetricSpec("ms", EVENTS),
+    "flight_time": MetricSpec("ms", EVENTS, ("running",)),
+    "duty_factor": MetricSpec("%", EVENTS),
+    "swing_time": MetricSpec("ms", EVENTS, ("walking",)),
+    "double_support": MetricSpec("% of stride", EVENTS, ("walking",)),
+    "step_time_asymmetry": MetricSpec("% (L - R)", EVENTS),
+    "overstride": MetricSpec("leg lengths", SIDE, ("running",)),
+    "knee_flexion_at_contact": MetricSpec("deg", SIDE, ("running",)),
+    "knee_flexion_peak_stance": MetricSpec("deg", SIDE, ("running",)),
+    "trunk_lean": MetricSpec("deg", SIDE, ("running",)),
     "vertical_oscillation": MetricSpec("leg lengths", "side or front view", ("running",)),
     "vertical_oscillation_cm": MetricSpec("cm", "side or front view, runner height given", ("running",)),
-    "arm_swing": MetricSpec("deg", "side view", ("running",)),
-    "arm_crossover": MetricSpec("shoulder widths", "front view (needs events: oblique)", ("running",)),
-    "foot_strike_angle": MetricSpec("deg (+ heel first, - forefoot first)", "side view", ("running",)),
+    "arm_swing": MetricSpec("deg", SIDE, ("running",)),
+    "arm_crossover": MetricSpec("shoulder widths", "front or oblique view", ("running",)),
+    "foot_strike_angle": MetricSpec("deg (+ heel first, - forefoot first)", SIDE, ("running",)),
 }
 
 
@@ -96,9 +100,17 @@ class GaitEngine:
         runner_height_m: float | None = None,
         params: DetectorParams | None = None,
         buffer_s: float = 4.0,
+        front_view: bool = False,
     ) -> None:
+        """`front_view`: a runner filmed from the front or behind, so events come from the feet's heights
+        (`VerticalEventDetector`; running only); the sagittal metrics and phase cycles then stay empty."""
         self.activity = activity
-        self.detector = GaitEventDetector(activity, time_scale=time_scale, params=params)
+        self.front_view = front_view
+        self.detector: GaitEventDetector | VerticalEventDetector = (
+            VerticalEventDetector(activity, time_scale=time_scale)
+            if front_view
+            else GaitEventDetector(activity, time_scale=time_scale, params=params)
+        )
         self.runner_height_m = runner_height_m
         self._buffer_s = buffer_s
         self._frames: deque[GaitFrame] = deque()
@@ -149,7 +161,7 @@ class GaitEngine:
             if len(self._ics) > 2
             else math.inf
         )
-        if prev is not None and prev.foot is not ev.foot and ev.t - prev.t < 1.5 * typical:
+        if prev is not None and prev.foot is not ev.foot and 0 < ev.t - prev.t < 1.5 * typical:
             step = ev.t - prev.t
             self._add("step_time", ev.t, 1000 * step, ev.foot)
             self._add("cadence", ev.t, 60.0 / step, ev.foot)
@@ -205,7 +217,9 @@ class GaitEngine:
                     100 * osc * LEG_FRACTION_OF_HEIGHT * self.runner_height_m,
                     ic0.foot,
                 )
-        self._add("trunk_lean", ic1.t, float(np.nanmedian([f.trunk_lean for f in frames])), ic0.foot)
+        lean = np.array([f.trunk_lean for f in frames])
+        if np.isfinite(lean).any():  # a front view has none
+            self._add("trunk_lean", ic1.t, float(np.nanmedian(lean)), ic0.foot)
         arms = np.array([f.legs[:, _COL["arm_angle"]] for f in frames])
         seen = np.isfinite(arms).sum(axis=0) > 3
         if seen.any():

@@ -127,3 +127,20 @@ def leg_features(pixels: np.ndarray, forward: float, leg_px: float) -> np.ndarra
         out[i, 5] = foot_angle
         out[i, 6] = _angle_from_vertical(pixels[s["shoulder"]], pixels[s["elbow"]], forward) + lean
     return out
+
+
+def wrist_crossover(pixels: np.ndarray, leg_px: float, min_shoulder_width: float) -> np.ndarray:
+    """(2,) how far each wrist is past the shoulders' mid-line towards the other side, in shoulder widths
+    (+ = crossing over); NaN when the shoulders are narrower than `min_shoulder_width` leg lengths.
+
+    Only a front (or oblique) view shows it: a side view puts the shoulders on top of each other, where the
+    ratio would explode, so it says "unknown" instead."""
+    sh_l, sh_r = pixels[Lm.LEFT_SHOULDER], pixels[Lm.RIGHT_SHOULDER]
+    width = abs(sh_r[0] - sh_l[0])
+    mid = 0.5 * (sh_l[0] + sh_r[0])
+    to_right = np.sign(sh_r[0] - sh_l[0])
+    # A left wrist right of the mid-line (towards the right shoulder) is positive, and vice versa.
+    left = (pixels[Lm.LEFT_WRIST, 0] - mid) * to_right
+    right = (mid - pixels[Lm.RIGHT_WRIST, 0]) * to_right
+    cross = np.array([left, right])
+    return cross / width if width >= min_shoulder_width * leg_px else np.full(2, np.nan)

@@ -150,9 +150,18 @@ def synthetic_gait(
     time_scale: float = 1.0,
     seed: int = 0,
     image_size: tuple[int, int] = (720, 1280),
+    view: str = "side",
+    camera_distance_m: float = 4.0,
+    camera_height_m: float = 1.0,
 ) -> SyntheticGait:
-    """Generate a side-view clip. `facing` -1 runs towards image-left; swaps mirror every left/right label;
-    dropouts remove the pose; `time_scale` > 1 makes slow-motion footage (media time = real time * scale)."""
+    """Generate a clip. `facing` -1 runs towards image-left; swaps mirror every left/right label;
+    dropouts remove the pose; `time_scale` > 1 makes slow-motion footage (media time = real time * scale).
+
+    `view="front"`: a pinhole camera `camera_distance_m` in front of the treadmill runner at
+    `camera_height_m`, looking back at them (their right side on image-left): forward motion becomes depth,
+    so a foot landing ahead is lower in the image, and only heights tell contact from swing."""
+    if view not in ("side", "front"):
+        raise ValueError(f"view must be 'side' or 'front', not {view!r}")
     stride_s = 120.0 / cadence_spm
     duty = contact_s / stride_s
     if not 0 < duty < 1:
@@ -169,15 +178,21 @@ def synthetic_gait(
         if any(a <= t < b for a, b in dropout_spans_s):
             continue
         body = _body((start_phase + t / stride_s) % 1.0, duty, stride_s, excursion_m, swing_lift_m)
-        x = 0.5 * w + facing * body[:, 0] * px_per_m
-        y = 0.85 * h - body[:, 1] * px_per_m
+        if view == "side":
+            x = 0.5 * w + facing * body[:, 0] * px_per_m
+            y = 0.85 * h - body[:, 1] * px_per_m
+        else:
+            depth = camera_distance_m - body[:, 0]
+            focal = px_per_m * camera_distance_m
+            x = 0.5 * w - focal * body[:, 2] / depth
+            y = 0.5 * h - focal * (body[:, 1] - camera_height_m) / depth
         if noise_px:
             x = x + rng.normal(0, noise_px, NUM_LANDMARKS)
             y = y + rng.normal(0, noise_px, NUM_LANDMARKS)
         lm = np.zeros((NUM_LANDMARKS, 5))
         lm[:, 0], lm[:, 1] = x / w, y / h
         lm[:, 2] = -body[:, 2]
-        lm[:, 3] = np.where(body[:, 2] >= 0, 0.95, 0.75)
+        lm[:, 3] = np.where(body[:, 2] >= 0, 0.95, 0.75) if view == "side" else 0.95
         lm[:, 4] = 0.99
         wd = np.stack([facing * body[:, 0], -(body[:, 1] - 0.86), -body[:, 2]], axis=1)
         if any(a <= t < b for a, b in swap_spans_s):

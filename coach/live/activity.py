@@ -20,6 +20,8 @@ from coach.activities import GAIT_ACTIVITIES
 from coach.gait.engine import GaitEngine, MetricValue
 from coach.gait.types import EventKind as GaitEventKind
 from coach.gait.types import Foot, GaitEvent
+from coach.gait.vertical import supports_front_view
+from coach.kinematics.view import View
 from coach.pose.types import PoseSample
 from coach.reps.analyze import rep_to_json
 from coach.reps.catalogue import ALIASES, CATALOGUE
@@ -124,6 +126,12 @@ class ActivityTracker:
             self._on_rep_events(rep_events)
             return list(rep_events)
         if self._gait is not None:
+            front = view == View.FRONT.value and supports_front_view(self._gait.activity)
+            if view is not None and front != self._gait.front_view:
+                # The view picks the event detector (forward motion, or feet heights from the front); a
+                # change of camera view starts the gait analysis over rather than mixing the two.
+                self._gait = GaitEngine(self._gait.activity, front_view=front)
+                self._values_seen = 0
             gait_events = self._gait.update(sample)
             if gait_events:
                 self._on_gait_events(gait_events)
