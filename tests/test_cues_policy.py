@@ -63,6 +63,22 @@ def test_count_can_be_switched_off_and_partial_reps_are_not_counted():
     assert p.set_reps == 1
 
 
+def test_counting_aloud_toggled_mid_set_silences_only_the_counts_and_resumes_at_the_true_number():
+    # The app's "Count reps aloud" option is a setting of the policy, changed while a set is running.
+    p = CuePolicy()
+    p.on_events([_set_started(0.0)], 0.0)
+    heard = [_texts(p.on_events(_rep_events(1, 2.0), 2.0))]
+    p.set_speak_count(False)
+    assert not p.speak_count
+    heard.append(_texts(p.on_events(_rep_events(2, 4.0), 4.0)))
+    # A correction is still said while counting is off: only the count goes.
+    heard.append(_texts(p.on_events(_rep_events(3, 6.0, (_fault("depth", "Sit deeper", 6.0),)), 6.0)))
+    p.set_speak_count(True)
+    heard.append(_texts(p.on_events(_rep_events(4, 8.0), 8.0)))
+    heard.append(_texts(p.on_events([Event(EventKind.SET_ENDED, 20.0, 600, set_index=1)], 20.0)))
+    assert heard == [["1"], [], ["Sit deeper"], ["4"], ["Set done, 4 reps"]]
+
+
 def test_one_corrective_per_rep_safety_first_and_before_the_count():
     p = CuePolicy()
     faults = (_fault("squat_depth", "Sit deeper", 2.0), _fault("knee_valgus", "Knees out", 2.0))

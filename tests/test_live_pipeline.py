@@ -145,7 +145,8 @@ def test_stop_mid_run_leaves_no_thread_alive(full_model: Path) -> None:
     pipeline.start()
     assert _wait(lambda: (pipeline.latest() is not None), 30.0)
     assert pipeline.state is WorkerState.RUNNING
-    assert {t.name for t in _live_threads()} == {"coach-live-capture", "coach-live-analysis"}
+    names = {"coach-live-capture", "coach-live-analysis", "coach-live-render"}
+    assert {t.name for t in _live_threads()} == names
     t0 = time.monotonic()
     pipeline.stop()
     assert time.monotonic() - t0 < 1.5
@@ -332,8 +333,12 @@ def test_buffers_are_recycled_only_when_nobody_else_holds_them(full_model: Path)
     for i, (image, original) in enumerate(sources[0].kept):
         assert np.array_equal(image, original), f"raw frame {i} the source still holds was overwritten"
     steps = p.step_ms()
-    assert list(steps) == ["convert", "pose", "smooth", "view", "models", "engine", "overlay", "other"]
-    assert steps["pose"][0] > steps["overlay"][0] > 0 and all(w >= 0 and c >= 0 for w, c in steps.values())
+    assert list(steps) == ["convert", "pose", "smooth", "view", "models", "engine", "publish", "other"]
+    assert steps["pose"][0] > steps["publish"][0] > 0 and all(w >= 0 and c >= 0 for w, c in steps.values())
+    # The capture thread converted every frame for MediaPipe and the render thread drew every one
+    # (lossless): neither is work of the analysis thread any more.
+    assert steps["convert"][0] < 0.05 and p.convert_ms()[0] > 0 and p.render_ms()[0] > 0
+    assert p.stats().render_skipped == 0
 
 
 def test_recording_a_run_gives_a_session_with_the_live_reps(full_model: Path, tmp_path: Path) -> None:

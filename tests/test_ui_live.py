@@ -98,6 +98,19 @@ def test_live_window_counts_reps_plots_and_speaks(qtbot, make_window, labels) ->
     assert (saved.source, saved.exercise) == (str(CLIP), "squat")
 
 
+def test_count_reps_aloud_off_silences_the_counts_but_not_the_coaching(qtbot, make_window) -> None:
+    speaker = RecordingSpeaker()
+    window = make_window(speaker)
+    window.counts_action.setChecked(False)  # Session > Count reps aloud, unticked before Start
+    assert not window.session.speak_counts
+    assert window.start()
+    qtbot.waitUntil(lambda: not window.session.running, timeout=60_000)
+    assert int(window.side_panel.reps_text()) >= 1  # reps were counted on screen...
+    assert [c for c in speaker.spoken if c.kind == "count"] == []  # ...but none was said
+    assert any(c.text.startswith("Set done") for c in speaker.spoken)  # the rest of the coaching was
+    assert not load_settings(Path(window._settings_path)).speak_counts
+
+
 def test_keyboard_start_mute_record_stop_and_close(qtbot, make_window) -> None:
     speaker = RecordingSpeaker()
     window = make_window(speaker)

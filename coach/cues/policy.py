@@ -22,7 +22,9 @@ Deterministic and clock-free: every time is the media time passed in (event time
 a session gives the same cues. Media time running backwards (a looped video, a new recording) resets the
 cooldowns. Not thread-safe: owned by the thread that drains the engines (the analysis thread).
 
-The banner in the UI shows the same cues: muting is the speaker's business, not the policy's.
+The banner in the UI shows the same cues: muting is the speaker's business, not the policy's; whether rep
+counts are said at all (`speak_count`, `set_speak_count`: the app's "Count reps aloud") is the policy's, so
+the banner, the speaker and a recording agree.
 """
 
 from __future__ import annotations
@@ -167,6 +169,12 @@ class CuePolicy:
         self._last_t = -math.inf
         self._contacts: deque[GaitEvent] = deque(maxlen=self.gait_window + 1)
         self._overstride: deque[float] = deque(maxlen=self.gait_window)
+
+    def set_speak_count(self, on: bool) -> None:
+        """Count reps aloud or not (the app's "Count reps aloud" option), from the next event on. Only the
+        "count" cues go: the set's count goes on (a later "Set done, N reps" counts every rep), and turning
+        counting back on mid-set says the set's true rep number, not 1."""
+        self.speak_count = bool(on)
 
     def set_activity(self, activity: str | None) -> None:
         """The current activity; gait alerts apply to "running" only. A change clears the gait history."""

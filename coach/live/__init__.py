@@ -5,6 +5,7 @@ from coach.live.activity import ActivityTracker
 from coach.live.inbox import LatestSlot
 from coach.live.pipeline import CAMERA_LOST, DARK_WARNING, NO_PERSON, VIDEO_ENDED, LivePipeline
 from coach.live.recording import LiveRecorder
+from coach.live.step import AnalysisStep, StepOutput
 from coach.live.types import ActivitySwitched, LiveResult, PipelineStats, RepScored, WorkerState
 
 __all__ = [
@@ -14,11 +15,13 @@ __all__ = [
     "VIDEO_ENDED",
     "ActivitySwitched",
     "ActivityTracker",
+    "AnalysisStep",
     "LatestSlot",
     "LiveResult",
     "LivePipeline",
     "LiveRecorder",
     "PipelineStats",
     "RepScored",
+    "StepOutput",
     "WorkerState",
 ]

@@ -11,7 +11,7 @@ from collections import deque
 
 import numpy as np
 
-__all__ = ["STEPS", "RateMeter", "RollingValues", "StepClock", "StepTotals"]
+__all__ = ["STEPS", "RateMeter", "RollingValues", "StepClock", "StepTotals", "TimeTotals"]
 
 
 class RateMeter:
@@ -59,8 +59,9 @@ class RollingValues:
         return float(np.mean(self._values)) if self._values else math.nan
 
 
-# The analysis thread's per-frame steps, in the order they run (see `coach.live.pipeline._Analysis.process`).
-STEPS: tuple[str, ...] = ("convert", "pose", "smooth", "view", "models", "engine", "overlay", "other")
+# The analysis thread's per-frame steps, in the order they run (see `coach.live.step.AnalysisStep.process`
+# and `coach.live.pipeline._Analysis.process`). "convert" is ~0 live: the capture thread converts.
+STEPS: tuple[str, ...] = ("convert", "pose", "smooth", "view", "models", "engine", "publish", "other")
 
 
 class StepClock:
@@ -116,3 +117,25 @@ class StepTotals:
             name: (1000.0 * self._wall[i] / n, 1000.0 * self._cpu[i] / n) if n else (math.nan, math.nan)
             for i, name in enumerate(STEPS)
         }
+
+
+class TimeTotals:
+    """Sums of (wall, thread CPU) seconds of one recurring piece of work done on another thread than the
+    analysis (the capture thread's BGR->RGB conversion, the render thread's drawing); `mean_ms()` per
+    occurrence. Not thread-safe: guarded by the pipeline's stats lock."""
+
+    __slots__ = ("_cpu", "_wall", "count")
+
+    def __init__(self) -> None:
+        self._wall = self._cpu = 0.0
+        self.count = 0
+
+    def add(self, wall_s: float, cpu_s: float) -> None:
+        self._wall += wall_s
+        self._cpu += cpu_s
+        self.count += 1
+
+    def mean_ms(self) -> tuple[float, float]:
+        """(wall ms, thread CPU ms) per occurrence; NaN before the first."""
+        n = self.count
+        return (1000.0 * self._wall / n, 1000.0 * self._cpu / n) if n else (math.nan, math.nan)

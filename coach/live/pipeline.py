@@ -1,39 +1,46 @@
-"""`LivePipeline`: camera (or a video standing in for one) -> pose -> engines -> overlay, on two threads.
+"""`LivePipeline`: camera (or a video standing in for one) -> pose -> engines -> overlay, on three threads.
 
 Threads and what each owns (see ../shared/STYLE.md and docs/live_contract.md):
 
 * **capture** (`coach-live-capture`) owns the `FrameSource`: it opens it through `source_factory`, reads
   frames (the source stamps `capture_ts`), renumbers them and shifts their media time so both keep
-  increasing across a loop or a reconnection, counts the camera rate, and puts each frame in a one-slot
-  inbox where the newest frame replaces an unprocessed one (`LatestSlot`; replacements are the `dropped`
-  count). A `SourceError` from `read()` means the camera was lost: status "Camera lost - retrying", the
-  source is closed and reopened through `source_factory` every `retry_interval_s`, and nothing else is
-  reset, so the set's reps and events carry on. A file that ends is reopened when `loop_video`, else the
-  pipeline finishes and goes to STOPPED by itself.
-* **analysis** (`coach-live-analysis`) owns the `PoseEstimator` (VIDEO mode, fed the media timestamps),
-  the `PoseSmoother`, the view classifier, the rep or gait engine of the current activity
-  (`ActivityTracker`), the ONNX models' live state (`coach.live.models.LiveModels`: the exercise
-  classifier fed at its window rate, a ring buffer of smoothed poses to score each finished rep from),
-  the `CuePolicy` and the `Overlay`. Per frame: pose on the *unmirrored* frame, then smoothing, view,
-  models, engine (then the anomaly of a rep that just ended), cues, and the overlay; then it publishes a
-  `LiveResult`. It never waits for the
-  GUI: results are published under a lock and the GUI pulls them.
+  increasing across a loop or a reconnection, counts the camera rate, converts the image to RGB for
+  MediaPipe (MediaPipe copies its input, so a fresh array per frame costs nothing more; the conversion of a
+  frame the inbox later replaces is wasted, which only happens when analysis is slower than the camera),
+  measures its brightness while it is still in the cache (the dark-room warning), and puts (frame, RGB,
+  brightness) in a one-slot inbox where the newest frame replaces an unprocessed one
+  (`LatestSlot`; replacements are the `dropped` count). A `SourceError` from `read()` means the camera was
+  lost: status "Camera lost - retrying", the source is closed and reopened through `source_factory` every
+  `retry_interval_s`, and nothing else is reset, so the set's reps and events carry on. A file that ends is
+  reopened when `loop_video`, else the pipeline finishes and goes to STOPPED by itself.
+* **analysis** (`coach-live-analysis`) owns the `PoseEstimator` (VIDEO mode, fed the media timestamps) and
+  the per-frame analysis, `coach.live.step.AnalysisStep` (smoother, view, the ONNX models' live state,
+  the rep or gait engine of the current activity, the `CuePolicy`, rep anomaly scores; the same class
+  headless `coach record` runs, so both record the same events). Per frame: settings, the frame's image,
+  the dark warning, the step (pose on the *unmirrored* frame, smoothing, view, models, engine, cues, anomaly),
+  events to the GUI, cues to `cue_sink`, the frame to the recording, then a `LiveResult` without its
+  drawing goes to the render slot. It never waits for the GUI nor for the drawing.
+* **render** (`coach-live-render`) owns the `Overlay` (annotators, the bar-path trail) and the buffers the
+  overlay is drawn into. It takes each analysed frame from a second one-slot `LatestSlot` (newest wins, as
+  the inbox; lossless when the pipeline is), mirrors it when mirroring is on, draws the overlay, and
+  publishes the finished `LiveResult` (`latest()`). Latency is measured here: capture stamp -> overlay
+  ready. Drawing runs while the analysis thread is in its next pose inference (MediaPipe releases the GIL),
+  so it costs the analysis thread nothing; frames the render slot replaced were analysed (their events
+  and series are delivered, and recorded) but never drawn (`PipelineStats.render_skipped`).
 
   No full-frame copies or allocations in the steady state when not recording. The analysis thread owns
   each frame's image once it takes the frame from the inbox (a source must hand out a fresh array per
   frame, as OpenCV's readers do; an image that is read-only or shares memory with the previous frame's
-  is copied first; a recording takes that raw image as it is, see below). Unmirrored, the overlay is
-  drawn on that image in place, except while recording: then it goes on a copy in the spare buffer.
-  Mirrored, the image is flipped into a spare buffer that becomes
-  `LiveResult.image`, and the raw image, which pose no longer needs, becomes the next frame's spare; a
-  spare is reused only while nothing else refers to it (reference count), so a result the GUI still holds is
-  never overwritten. (`cv2.flip` into another buffer was measured 2x faster than in place.) The BGR->RGB
-  conversion for MediaPipe goes into a buffer reused from frame to frame (MediaPipe copies its input).
+  is copied first; a recording takes that raw image as it is, see below), and hands it to the render
+  thread without touching it again. Unmirrored, the overlay is drawn on that image in place, except while
+  recording: then it goes on a copy in the spare buffer. Mirrored, the image is flipped into a spare
+  buffer that becomes `LiveResult.image`, and the raw image becomes the next frame's spare; a spare is
+  reused only while nothing else refers to it (reference count: a result the GUI still holds, a raw image
+  its source or the recorder's queue still holds), so nothing published is ever overwritten.
+  (`cv2.flip` into another buffer was measured 2x faster than in place.)
 
-  Per-frame work is computed once and shared: the rep engine's features (`coach.reps.signals`) also give
-  the plotted primary angle. The camera view (yaw -> `ViewClassifier`) is re-estimated every
-  `VIEW_INTERVAL_S` of media time rather than every frame; in between the engine gets the last view.
-  Each analysed frame's time is split into steps (`coach.live.meters.STEPS`; `LivePipeline.step_ms`).
+  Each analysed frame's time is split into steps (`coach.live.meters.STEPS`; `LivePipeline.step_ms`); the
+  capture thread's conversion and the render thread's drawing are timed too (`convert_ms`, `render_ms`).
 * **GUI** (any other thread) calls `latest()`, `drain_events()`, `drain_series()`, `stats()`, `set_*()`,
   `start()`, `stop()`, `start_recording()` and `stop_recording()`. Those only take short locks (closing
   a recording joins the writer thread, which writes what is still queued: at most its queue).
@@ -47,8 +54,8 @@ count goes into "note" events. A recording ends with `stop_recording()`, `stop()
 run (the video ended: closed on the analysis thread after the engine's last events, "end_of_video"). A
 write error (disk full) stops only the recording: `stats().record_error` says why, the session runs on.
 
-A fault on either thread (an exception nobody expected) is logged with its traceback, puts the pipeline in
-FAULTED with `error` set and stops the other thread: never a silent death.
+A fault on any thread (an exception nobody expected) is logged with its traceback, puts the pipeline in
+FAULTED with `error` set and stops the other threads: never a silent death.
 """
 
 from __future__ import annotations
@@ -61,7 +68,8 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -71,23 +79,15 @@ import numpy as np
 from coach.capture.frame import Frame
 from coach.capture.sources import FrameSource
 from coach.errors import CoachError, SourceError
-from coach.gait.engine import MetricValue
-from coach.gait.types import GaitEvent
-from coach.kinematics.angles import body_angles
-from coach.kinematics.view import View, ViewClassifier, estimate_yaw
-from coach.live.activity import ActivityTracker, canonical_activity
+from coach.live.activity import canonical_activity
 from coach.live.inbox import LatestSlot
-from coach.live.meters import STEPS, RateMeter, RollingValues, StepClock, StepTotals
-from coach.live.models import LiveModels, activity_of_label, joint_scores, load_models
+from coach.live.meters import STEPS, RateMeter, RollingValues, StepClock, StepTotals, TimeTotals
+from coach.live.models import LiveModels, load_models
 from coach.live.recording import LiveRecorder
-from coach.live.types import ActivitySwitched, LiveResult, PipelineStats, RepScored, WorkerState
-from coach.ml.classifier import LiveState
-from coach.overlay.compose import Overlay, OverlayData, mirror_image, mirror_pose
+from coach.live.step import AnalysisStep, LiveEvent
+from coach.live.types import LiveResult, PipelineStats, WorkerState
+from coach.overlay.compose import Overlay, mirror_image, mirror_pose
 from coach.pose.mediapipe_landmarker import PoseEstimator
-from coach.pose.smoothing import PoseSmoother
-from coach.pose.types import Pose, PoseSample
-from coach.reps.engine import Event, EventKind, Rep
-from coach.reps.signals import frame_features
 from coach.session.writer import CameraInfo, RecorderStats, SessionWriter
 
 __all__ = ["CAMERA_LOST", "DARK_WARNING", "NO_PERSON", "VIDEO_ENDED", "LiveEvent", "LivePipeline"]
@@ -105,26 +105,19 @@ DARK_ENTER = 35.0
 DARK_LEAVE = 45.0
 # Nobody seen for this long (media seconds) before warning: one missed detection is not "nobody".
 NO_PERSON_AFTER_S = 0.5
-# The view is re-estimated at most this often (media seconds). An athlete needs about a second to turn
-# 90 degrees, so 0.1 s adds at most ~9 degrees of lag on a fast turn and none on a steady camera; the
-# classifier's hysteresis (coach.kinematics.view.HYSTERESIS_DEG) is unchanged, it just sees fewer samples.
-# At 30 fps this saves two yaw estimates in three.
-VIEW_INTERVAL_S = 0.1
 # How long a cue stays in the banner (media seconds).
 CUE_DISPLAY_S = 3.0
 # Bounded buffers between the analysis thread and the GUI: minutes of events, a minute of 60 fps series.
 MAX_EVENTS = 2000
 MAX_SERIES = 3600
+# How long the analysis thread waits, at the end of a run, for the render thread to draw the last frame.
+RENDER_JOIN_S = 5.0
 
-_CONVERT, _POSE, _SMOOTH, _VIEW, _MODELS, _ENGINE, _OVERLAY, _OTHER = (STEPS.index(n) for n in (
-    "convert", "pose", "smooth", "view", "models", "engine", "overlay", "other"))
-
-# What `drain_events` returns: the engines' events plus the pipeline's own (auto mode switched activity;
-# the anomaly model scored a rep).
-LiveEvent = Event | GaitEvent | ActivitySwitched | RepScored
+_POSE, _PUBLISH, _OTHER = (STEPS.index(n) for n in ("pose", "publish", "other"))
 
 _CAPTURE_THREAD = "coach-live-capture"
 _ANALYSIS_THREAD = "coach-live-analysis"
+_RENDER_THREAD = "coach-live-render"
 
 
 def _load_cue_policy() -> type | None:
@@ -152,7 +145,8 @@ class LivePipeline:
     `lossless=True` makes capture wait for analysis instead of dropping (replaying a file faster than
     real time, e.g. in tests; never for a camera); `retry_interval_s` is the pause between reconnection
     attempts; `stats_window` is how many frames the latency, pose and work figures cover (a benchmark
-    passes a large one to cover a whole run).
+    passes a large one to cover a whole run); `speak_counts` is the cue policy's rep counting aloud
+    (`set_speak_counts`).
     """
 
     def __init__(
@@ -167,11 +161,13 @@ class LivePipeline:
         lossless: bool = False,
         retry_interval_s: float = 1.0,
         stats_window: int = 120,
+        speak_counts: bool = True,
     ) -> None:
         self._source_factory = source_factory
         self._model_path = Path(model_path)
         self._activity = canonical_activity(activity)
         self._mirror = bool(mirror)
+        self._speak_counts = bool(speak_counts)
         self._cue_sink = cue_sink
         self._loop_video = loop_video
         self._lossless = lossless
@@ -197,7 +193,8 @@ class LivePipeline:
             return self._state
 
     def start(self) -> None:
-        """Start the capture and analysis threads and return at once (state STARTING, then RUNNING).
+        """Start the capture, analysis and render threads and return at once (state STARTING, then
+        RUNNING).
 
         Allowed from STOPPED or FAULTED; a restart begins a new stream (counts, engines and buffers reset).
         """
@@ -214,12 +211,13 @@ class LivePipeline:
         self._threads = [
             threading.Thread(target=self._run_capture, name=_CAPTURE_THREAD, daemon=True),
             threading.Thread(target=self._run_analysis, name=_ANALYSIS_THREAD, daemon=True),
+            threading.Thread(target=self._run_render, name=_RENDER_THREAD, daemon=True),
         ]
         for t in self._threads:
             t.start()
 
     def stop(self, timeout_s: float = 3.0) -> None:
-        """Stop both threads and join them (at most `timeout_s` in all). Idempotent.
+        """Stop every thread and join them (at most `timeout_s` in all). Idempotent.
 
         Ends in STOPPED, or stays FAULTED if a fault happened (its `error` is kept). A thread that does not
         end in time (a camera driver stuck in read) is reported as a fault; it is a daemon thread, so it
@@ -230,6 +228,7 @@ class LivePipeline:
                 self._state = WorkerState.STOPPING
         self._stop.set()
         self._inbox.close(discard=True)
+        self._render_slot.close(discard=True)
         alive = self._join(timeout_s)
         with self._lock:
             recorder = self._recorder
@@ -292,6 +291,7 @@ class LivePipeline:
                 recorded_frames=rec.frames_written if rec is not None else 0,
                 record_dropped=rec.frames_dropped if rec is not None else 0,
                 record_error=rec.last_error if rec is not None else None,
+                render_skipped=self._render_slot.dropped,
             )
 
     # ------------------------------------------------------------------ recording (GUI thread)
@@ -374,6 +374,17 @@ class LivePipeline:
         with self._stats_lock:
             return self._work_ms.mean()
 
+    def render_ms(self) -> tuple[float, float]:
+        """Mean (wall ms, render-thread CPU ms) to mirror and draw one frame since start(); for benchmarks."""
+        with self._stats_lock:
+            return self._render_totals.mean_ms()
+
+    def convert_ms(self) -> tuple[float, float]:
+        """Mean (wall ms, capture-thread CPU ms) of the BGR->RGB conversion per frame grabbed since start();
+        for benchmarks."""
+        with self._stats_lock:
+            return self._convert_totals.mean_ms()
+
     def set_activity(self, activity: str | None) -> None:
         """Switch activity (None or "auto": recognised by the exercise classifier, see `_Analysis`). Raises
         ValueError for an unknown name. Applied by the analysis thread at its next frame: the old engine's
@@ -390,6 +401,16 @@ class LivePipeline:
     def mirror(self) -> bool:
         return self._mirror
 
+    def set_speak_counts(self, on: bool) -> None:
+        """Count reps aloud (a "count" cue after every full rep) or not, from the next frame on. The cue
+        policy decides (`CuePolicy.set_speak_count`), so the banner and a recording agree with what is
+        said; the set's count itself goes on either way ("Set done, N reps")."""
+        self._speak_counts = bool(on)  # a single attribute store: atomic, read once per frame
+
+    @property
+    def speak_counts(self) -> bool:
+        return self._speak_counts
+
     @property
     def cues_enabled(self) -> bool:
         """True when coach.cues is installed, so cues reach `cue_sink`."""
@@ -398,7 +419,8 @@ class LivePipeline:
     # ------------------------------------------------------------------ shared helpers
     def _reset_run_state(self) -> None:
         self._stop = threading.Event()
-        self._inbox: LatestSlot[Frame] = LatestSlot(lossless=self._lossless)
+        self._inbox: LatestSlot[tuple[Frame, np.ndarray, float]] = LatestSlot(lossless=self._lossless)
+        self._render_slot: LatestSlot[_RenderJob] = LatestSlot(lossless=self._lossless)
         self._latest: LiveResult | None = None
         self._status: tuple[str, ...] = ()
         self._events: deque[LiveEvent] = deque()
@@ -414,6 +436,8 @@ class LivePipeline:
             self._pose_ms = RollingValues(self._stats_window)
             self._work_ms = RollingValues(self._stats_window)
             self._steps = StepTotals()
+            self._render_totals = TimeTotals()
+            self._convert_totals = TimeTotals()
             self._frames_captured = 0
             self._frames_processed = 0
 
@@ -434,6 +458,7 @@ class LivePipeline:
             self.error = message
         self._stop.set()
         self._inbox.close(discard=True)
+        self._render_slot.close(discard=True)
 
     def _mark_ready(self) -> None:
         """Each thread calls this once it is up (source open / model loaded); both -> RUNNING."""
@@ -532,7 +557,13 @@ class LivePipeline:
                 last_media, last_capture = media_ts, frame.capture_ts
                 # Frame is frozen and small; replacing two numbers does not copy the image.
                 out = dataclasses.replace(frame, index=index, media_ts=media_ts)
-                if not self._inbox.put(out):
+                w0, c0 = time.perf_counter(), time.thread_time()
+                rgb = cv2.cvtColor(out.image, cv2.COLOR_BGR2RGB)
+                level = _brightness(rgb)
+                w1, c1 = time.perf_counter(), time.thread_time()
+                with self._stats_lock:
+                    self._convert_totals.add(w1 - w0, c1 - c0)
+                if not self._inbox.put((out, rgb, level)):
                     return  # closed: stopping or faulted
         finally:
             if source is not None:
@@ -549,6 +580,7 @@ class LivePipeline:
             log.exception("live analysis thread failed")
             self._fault(f"Analysis failed: {exc}")
         finally:
+            self._render_slot.close()  # after the last frame: render draws what is queued, then ends
             self._close_recording_at_end()
 
     def _close_recording_at_end(self) -> None:
@@ -570,14 +602,25 @@ class LivePipeline:
             self._model_ready.set()
             worker = _Analysis(self, estimator, LiveModels(classifier, scorer))
             while True:
-                frame = self._inbox.get()
-                if frame is None:  # closed and empty: end of video, stop or fault
+                item = self._inbox.get()
+                if item is None:  # closed and empty: end of video, stop or fault
                     break
-                worker.process(frame)
+                worker.process(*item)
+                del item  # the frame's image now belongs to the render thread (see _Renderer)
+            # The last frame is drawn before the end-of-stream counts update the result it published.
+            self._render_slot.close()
+            self._join_render()
             worker.finish()
         with self._lock:
             if self._state in (WorkerState.STARTING, WorkerState.RUNNING):
                 self._state = WorkerState.STOPPED  # the video ended by itself
+
+    def _join_render(self) -> None:
+        for t in self._threads:
+            if t.name == _RENDER_THREAD and t is not threading.current_thread():
+                t.join(RENDER_JOIN_S)
+                if t.is_alive():
+                    log.warning("render thread still drawing %.1f s after the last frame", RENDER_JOIN_S)
 
     def _push_events(self, events: list[LiveEvent]) -> None:
         if not events:
@@ -599,137 +642,141 @@ class LivePipeline:
         done_ts: float,
         steps: StepClock | None = None,
     ) -> None:
+        """Analysis thread: the frame's series point and analysis figures (the render thread publishes
+        the drawn result itself, `_run_render`)."""
         with self._lock:
-            self._latest = result
             self._series.append((result.media_ts, math.nan if result.primary_angle is None
                                  else result.primary_angle))
         with self._stats_lock:
             self._frames_processed += 1
             self._processing_rate.tick(done_ts)
-            self._latency_ms.add(1000.0 * (done_ts - result.capture_ts))
             self._pose_ms.add(pose_ms)
             self._work_ms.add(work_ms)
             if steps is not None:
                 self._steps.add(steps)
 
+    # ------------------------------------------------------------------ render thread
+    def _run_render(self) -> None:
+        try:
+            renderer = _Renderer()
+            while True:
+                job = self._render_slot.get()
+                if job is None:  # closed and empty: the analysis thread has ended
+                    break
+                w0, c0 = time.perf_counter(), time.thread_time()
+                result = renderer.render(job)
+                del job  # see _Renderer: only the published result may keep a buffer alive
+                w1, c1 = time.perf_counter(), time.thread_time()
+                done = time.monotonic()
+                with self._lock:
+                    self._latest = result
+                with self._stats_lock:
+                    self._latency_ms.add(1000.0 * (done - result.capture_ts))
+                    self._render_totals.add(w1 - w0, c1 - c0)
+        except Exception as exc:  # top-level handler: FAULTED + traceback, never a silent death
+            log.exception("live render thread failed")
+            self._fault(f"Drawing failed: {exc}")
+
+
+def _brightness(image: np.ndarray) -> float:
+    """Mean grey level (0-255) of an RGB or BGR image: the green channel (most of luminance, the same index
+    in both orders) at every 16th pixel each way. ~3,600 samples are plenty for a mean brightness."""
+    return float(image[::16, ::16, 1].mean())
+
+
+@dataclass(frozen=True, slots=True)
+class _RenderJob:
+    """One analysed frame for the render thread: its `LiveResult` with the raw, unmirrored image and the
+    unmirrored pose (the renderer replaces both), the joint colours of the last scored rep, whether to
+    mirror, and whether the raw image must stay untouched (a recording holds it)."""
+
+    result: LiveResult
+    anomaly: Mapping[str, float] | None
+    mirror: bool
+    keep_raw: bool
+
+
+class _Renderer:
+    """Render-thread state: the overlay (its bar-path trail) and the spare buffer (see module docstring)."""
+
+    def __init__(self) -> None:
+        self.overlay = Overlay(None)
+        self.mirrored: bool | None = None
+        self._spare: np.ndarray | None = None  # where the next mirrored (or copied) image goes
+
+    def render(self, job: _RenderJob) -> LiveResult:
+        r = job.result
+        if job.mirror != self.mirrored:
+            if self.mirrored is not None:
+                self.overlay.reset_trails()  # the trail's coordinates belong to the old orientation
+            self.mirrored = job.mirror
+        if r.activity != self.overlay.activity:
+            self.overlay.set_activity(r.activity)
+        # Unmirrored and not recording: the frame's own image, which nobody else reads, is drawn on in place.
+        out = self._into_spare(r.image, job.mirror) if job.mirror or job.keep_raw else r.image
+        shown = mirror_pose(r.pose) if job.mirror and r.pose is not None else r.pose
+        result = dataclasses.replace(r, image=out, pose=shown)
+        self.overlay.draw(out, result, job.anomaly)
+        return result
+
+    def _into_spare(self, image: np.ndarray, mirror: bool) -> np.ndarray:
+        """`image` flipped (or copied) into the spare buffer; `image` becomes the next spare. A spare
+        anybody else still holds (a published result, the recorder's queue, its source) is not reused."""
+        spare, self._spare = self._spare, None
+        # 2 = the local name and getrefcount's argument: nobody else holds it, and nobody can get it.
+        if spare is None or spare.shape != image.shape or sys.getrefcount(spare) > 2:
+            spare = np.empty_like(image)
+        if mirror:
+            out = mirror_image(image, out=spare)
+        else:
+            np.copyto(spare, image)
+            out = spare
+        self._spare = image
+        return out
+
 
 class _Analysis:
-    """Per-run state of the analysis thread (everything here belongs to that thread).
-
-    Activity: `requested` is the user's choice (`set_activity`); None is auto mode, where the exercise
-    classifier's debounced label picks the engine (`_on_classifier`). An explicit choice is never
-    overridden; the classifier still runs so `LiveResult.activity_confidence` shows how sure it is of the
-    chosen activity. In auto mode "idle" and "other" start no engine, but they do not end a recognised
-    exercise either: standing still between reps or sets would otherwise reset the count every pause, and
-    the rep engine already handles rest.
-
-    Anomaly: each finished rep (full or partial) is scored from the ring buffer of smoothed poses on the
-    frame its event arrives; the verdict goes into `last_rep["anomaly"]`, a `RepScored` event, and the
-    joint colours of the overlay, which stay until the next rep.
+    """Per-run state of the analysis thread (everything here belongs to that thread): the shared
+    per-frame analysis (`coach.live.step.AnalysisStep`) plus what only the live app needs: the settings
+    the GUI changes, the frame's image ownership, the dark and no-person warnings, the banner, the
+    recording, and the hand-over to the render thread.
 
     Recording: `recorder` is read once per frame (in `_sync_settings`); while it is set, the frame's events
-    and cues are collected in `_pending` and handed over with the frame at the end of `process`.
+    and cues (`StepOutput.emitted`) are handed over with the frame.
     """
 
     def __init__(self, pipeline: LivePipeline, estimator: PoseEstimator, models: LiveModels) -> None:
         self.p = pipeline
-        self.estimator = estimator
-        self.models = models
-        self.smoother = PoseSmoother()
-        self.views = ViewClassifier()
         with pipeline._lock:
             activity = pipeline._activity
-        self.requested = activity
-        self.tracker = ActivityTracker(activity)
-        self.joint_colors: dict[str, float] | None = None  # the last scored rep's attribution, per joint
-        self.image_size: tuple[int, int] | None = None  # (w, h) of the last frame
-        self.overlay = Overlay(self.tracker.activity)
-        self.cue_policy = (
-            pipeline._cue_policy_cls(activity=self.tracker.activity)
-            if pipeline._cue_policy_cls is not None
-            else None
-        )
+        policy = pipeline._cue_policy_cls(activity=activity) if pipeline._cue_policy_cls is not None else None
+        self.step = AnalysisStep(estimator, models, activity, policy)
+        self._requested = activity
+        self.speak_counts: bool | None = None
         self.mirrored = pipeline.mirror
-        self.steps = StepClock()
-        self._rgb: np.ndarray | None = None  # reused BGR->RGB buffer
         self._last_image: np.ndarray | None = None  # the previous frame's raw image
-        self._spare: np.ndarray | None = None  # where the next mirrored image goes (see module docstring)
-        self._view_t = -math.inf  # media time of the last view estimate
         self.dark = False
         self.first_t: float | None = None
         self.last_person_t: float | None = None
-        self.cue: tuple[str, float] | None = None  # (text, media time shown)
         self.recorder: LiveRecorder | None = None  # this frame's recording, if any (see the class docstring)
-        self._pending: list[Any] = []  # this frame's events and cues, for the recorder
-
-    def _push(self, events: list[LiveEvent]) -> None:
-        """Publish events to the GUI, and collect them for the recording."""
-        self.p._push_events(events)
-        if self.recorder is not None:
-            self._pending.extend(events)
 
     def _sync_settings(self) -> None:
-        with self.p._lock:
-            wanted = self.p._activity
-            recorder = self.p._recorder
+        p = self.p
+        with p._lock:
+            wanted = p._activity
+            recorder = p._recorder
         self.recorder = recorder if recorder is not None and recorder.active else None
-        if wanted != self.requested:
-            self.requested = wanted
-            # Back to auto: take up what the classifier already recognises rather than waiting for it to
-            # switch again (it would not: its label has not changed).
-            state = self.models.state
-            target = wanted if wanted is not None else activity_of_label(state.label if state else None)
-            if target != self.tracker.activity:
-                self._switch(target)
-        mirror = self.p.mirror
-        if mirror != self.mirrored:
-            self.mirrored = mirror
-            self.overlay.reset_trails()  # the trail's coordinates belong to the old orientation
+        if wanted != self._requested:
+            self._requested = wanted
+            self.step.request_activity(wanted)  # applied by the step at the start of this frame
+        self.mirrored = p.mirror
+        speak = p.speak_counts
+        if speak != self.speak_counts:
+            self.speak_counts = speak
+            if self.step.cue_policy is not None:
+                self.step.cue_policy.set_speak_count(speak)
 
-    def _switch(self, activity: str | None) -> None:
-        """Close the current engine's set and start `activity`'s engine (counts restart)."""
-        self._push(self.tracker.finish())
-        self.tracker = ActivityTracker(activity)
-        self.overlay.set_activity(activity)
-        if self.cue_policy is not None:
-            self.cue_policy.set_activity(activity)
-        self.cue = None
-        self.joint_colors = None
-        log.info("activity switched to %s", activity)
-
-    def _on_classifier(self, state: LiveState, frame: int) -> None:
-        """Auto mode: follow the classifier's debounced label (its hysteresis decides when it switches)."""
-        if not state.switched or self.requested is not None:
-            return
-        target = activity_of_label(state.label)
-        if target is None or target == self.tracker.activity:
-            return  # idle/other keep a recognised exercise (see the class docstring)
-        switched = ActivitySwitched(state.t, frame, self.tracker.activity, target, state.confidence)
-        self._push([switched])
-        self._switch(target)
-
-    def _score_reps(self, events: list[LiveEvent], image_size: tuple[int, int]) -> None:
-        """Score this frame's finished reps (rarely more than one) and publish the verdicts."""
-        exercise = self.tracker.activity
-        if exercise is None or self.tracker.is_gait:
-            return  # gait strides are not scored live
-        scored: list[LiveEvent] = []
-        for ev in events:
-            if not (isinstance(ev, Event) and ev.rep is not None
-                    and ev.kind in (EventKind.REP_COMPLETED, EventKind.PARTIAL_REP)):
-                continue
-            result = self.models.score_rep(exercise, ev.rep, image_size)
-            self.joint_colors = joint_scores(result.channel_ratios) if result is not None else None
-            if result is not None:
-                anomaly = result.to_json()
-                self.tracker.attach_anomaly(ev.rep.index, anomaly)
-                scored.append(_rep_scored(ev.rep, anomaly))
-        self._push(scored)
-
-    def _is_dark(self, image: np.ndarray) -> bool:
-        # The green channel (most of luminance) at every 16th pixel each way: ~3,600 samples are plenty
-        # for a mean brightness and cost a few microseconds.
-        level = float(image[::16, ::16, 1].mean())
+    def _is_dark(self, level: float) -> bool:
         self.dark = level < (DARK_LEAVE if self.dark else DARK_ENTER)
         return self.dark
 
@@ -745,180 +792,82 @@ class _Analysis:
         self._last_image = image
         return image
 
-    def _into_spare(self, image: np.ndarray, mirror: bool) -> np.ndarray:
-        """`image` flipped (or, recording unmirrored, copied) into the spare buffer; `image` becomes the
-        next spare. While the recorder's queue holds `image` it is not reused (reference count)."""
-        spare, self._spare = self._spare, None
-        # 2 = the local name and getrefcount's argument: nobody else (a LiveResult, a view) holds it.
-        if spare is None or spare.shape != image.shape or sys.getrefcount(spare) > 2:
-            spare = np.empty_like(image)
-        if mirror:
-            out = mirror_image(image, out=spare)
-        else:
-            np.copyto(spare, image)
-            out = spare
-        self._spare = image
-        return out
-
-    def _to_rgb(self, image: np.ndarray) -> np.ndarray:
-        if self._rgb is None or self._rgb.shape != image.shape:
-            self._rgb = np.empty_like(image)
-        return cv2.cvtColor(image, cv2.COLOR_BGR2RGB, dst=self._rgb)
-
-    def process(self, frame: Frame) -> None:
-        steps = self.steps
-        steps.start()
+    def process(self, frame: Frame, rgb: np.ndarray | None, level: float) -> None:
+        """One frame from the inbox: `rgb` its RGB conversion, `level` its brightness (`_brightness`)."""
+        step = self.step
+        clock = step.clock
+        clock.start()
         t_start = time.monotonic()
         self._sync_settings()
         t = frame.media_ts
         image = self._own(frame.image)
-        dark = self._is_dark(image)
-        steps.lap(_OTHER)
+        dark = self._is_dark(level)
+        clock.lap(_OTHER)
 
-        rgb = self._to_rgb(image)
-        steps.lap(_CONVERT)
-        # The mirrored copy for the overlay is made now, while the frame is still in the CPU cache from the
-        # conversion (after inference it is not: measured 2x slower). Pose reads only `rgb`.
-        # Recording keeps `image` raw, so the overlay then goes on a copy.
-        recorder = self.recorder
-        out = self._into_spare(image, True) if self.mirrored else (
-            self._into_spare(image, False) if recorder is not None else image)
-        steps.lap(_OVERLAY)
-        t_pose = time.perf_counter()
-        raw = self.estimator.detect(rgb, t)
-        pose_ms = 1000.0 * (time.perf_counter() - t_pose)
-        steps.lap(_POSE)
-
-        lm, world = self.smoother.update(
-            t, raw.landmarks if raw is not None else None, raw.world if raw is not None else None
-        )
-        h, w = image.shape[:2]
-        self.image_size = (w, h)
-        # As offline (PoseTrack.has_pose on the smoothed track): a landmark held through a short gap still
-        # counts as a pose; once everything has expired the engines see None and pause.
-        pose = Pose(lm, world, (w, h)) if np.isfinite(lm[:, 0]).any() else None
-        steps.lap(_SMOOTH)
-
-        view: str | None = None
-        if pose is not None:
-            if t - self._view_t >= VIEW_INTERVAL_S or self.views.state is View.UNKNOWN:
-                yaw = float(estimate_yaw(lm, world, (w, h)))
-                self.views.update(yaw)
-                if yaw == yaw:  # not NaN: a frame without shoulders or hips retries on the next frame
-                    self._view_t = t
-            # The last known view (a frame without shoulders or hips does not unset it).
-            view = None if self.views.state is View.UNKNOWN else self.views.state.value
-        steps.lap(_VIEW)
-
-        state = self.models.observe(t, frame.index, lm, world, (w, h), pose is not None)
-        if state is not None:
-            self._on_classifier(state, frame.index)
-        steps.lap(_MODELS)
-
-        angle = math.nan
-        if pose is not None and self.tracker.activity is not None:
-            if self.tracker.is_gait:
-                angle = self.tracker.primary_angle(
-                    {k: float(a) for k, a in body_angles(pose.pixels().astype(np.float64)).items()}
-                )
-            else:
-                # The rep engine computes these same features for this same pose object: computed once
-                # (frame_features keeps the last pose's features).
-                angle = self.tracker.primary_angle_of_features(frame_features(pose))
-        events = self.tracker.update(PoseSample(t, frame.index, pose), view)
-        if events:
-            self._push(events)
-        values = self.tracker.new_metric_values()
-        if events or values:
-            self._cues([*events, *values], t)
-        steps.lap(_ENGINE)
-        if events:
-            self._score_reps(events, (w, h))
-        steps.lap(_MODELS)
+        out = step.process(frame, rgb)
 
         if self.first_t is None:
             self.first_t = t
-        if raw is not None:
+        if out.person:
             self.last_person_t = t
         warnings: list[str] = []
         if t - (self.last_person_t if self.last_person_t is not None else self.first_t) >= NO_PERSON_AFTER_S:
             warnings.append(NO_PERSON)
         if dark:
             warnings.append(DARK_WARNING)
-        cue = self.cue[0] if self.cue is not None and t - self.cue[1] <= CUE_DISPLAY_S else None
-        steps.lap(_OTHER)
+        banner = step.banner
+        cue = banner[0] if banner is not None and t - banner[1] <= CUE_DISPLAY_S else None
+        clock.lap(_OTHER)
 
-        # `out` is the frame's own image (drawn on in place) or its mirror in the spare buffer.
-        shown = mirror_pose(pose) if self.mirrored and pose is not None else pose
-        data = OverlayData(shown, self.tracker.activity, self.tracker.reps, self.tracker.partial_reps,
-                           self.tracker.phase, cue)
-        self.overlay.draw(out, data, self.joint_colors)
-        steps.lap(_OVERLAY)
-
+        self.p._push_events(list(out.events))
+        self._say(out.cues)
+        tracker = step.tracker
         result = LiveResult(
             frame_index=frame.index,
             capture_ts=frame.capture_ts,
             media_ts=t,
-            image=out,
-            pose=shown,
-            activity=self.tracker.activity,
-            activity_confidence=self.models.confidence(self.tracker.activity),
-            reps=self.tracker.reps,
-            partial_reps=self.tracker.partial_reps,
-            phase=self.tracker.phase,
-            primary_angle=angle if math.isfinite(angle) else None,
-            last_rep=self.tracker.last_rep,
-            gait=self.tracker.gait_summary,
+            image=image,  # raw and unmirrored until the render thread draws (see _RenderJob)
+            pose=out.pose,
+            activity=tracker.activity,
+            activity_confidence=step.confidence,
+            reps=tracker.reps,
+            partial_reps=tracker.partial_reps,
+            phase=tracker.phase,
+            primary_angle=out.angle if math.isfinite(out.angle) else None,
+            last_rep=tracker.last_rep,
+            gait=tracker.gait_summary,
             cue=cue,
             warnings=tuple(warnings),
         )
+        recorder = self.recorder
         if recorder is not None:
             raw_frame = frame if image is frame.image else dataclasses.replace(frame, image=image)
-            recorder.record(raw_frame, pose, self._pending, self.p._inbox.dropped)
-            self._pending.clear()
+            recorder.record(raw_frame, out.pose, out.emitted, self.p._inbox.dropped)
+        self.p._render_slot.put(_RenderJob(result, step.joint_colors, self.mirrored, recorder is not None))
         done = time.monotonic()
-        steps.lap(_OTHER)
-        self.p._publish(result, pose_ms, 1000.0 * (done - t_start), done, steps)
+        clock.lap(_PUBLISH)
+        self.p._publish(result, 1000.0 * clock.wall[_POSE], 1000.0 * (done - t_start), done,
+                        clock)
 
     def finish(self) -> None:
         """End of stream: close the engine's open rep or set; the last result shows the final counts."""
-        events = self.tracker.finish()
-        if not events:
+        out = self.step.finish()
+        if not out.emitted:
             return
-        self._push(events)
-        if self.image_size is not None:
-            self._score_reps(list(events), self.image_size)
-        if self.p._latest is not None:
-            self._cues(list(events), self.p._latest.media_ts)
+        self.p._push_events(list(out.events))
+        self._say(out.cues)
         if self.recorder is not None:
-            self.recorder.record_events(self._pending)
-            self._pending.clear()
+            self.recorder.record_events(out.emitted)
         with self.p._lock:
             last = self.p._latest
             if last is not None:
-                tr = self.tracker
+                tr = self.step.tracker
                 self.p._latest = dataclasses.replace(
                     last, reps=tr.reps, partial_reps=tr.partial_reps, phase=tr.phase, last_rep=tr.last_rep
                 )
 
-    def _cues(self, events: list[Event | GaitEvent | MetricValue], t: float) -> None:
-        """Cues for this frame's engine output: to the banner, and to `cue_sink` (a speaker's queue)."""
-        if self.cue_policy is None:
-            # Without a cue policy the banner still shows the form fault the engine found.
-            if self.tracker.last_fault_cue and any(
-                isinstance(e, Event) and e.rep is not None and e.rep.faults for e in events
-            ):
-                self.cue = (self.tracker.last_fault_cue, t)
-            return
-        cues = self.cue_policy.on_events(events, t)
-        if cues:
-            self.cue = (cues[0].text, t)  # most important first
-        if self.p._cue_sink is not None:
+    def _say(self, cues: tuple[Any, ...]) -> None:
+        sink = self.p._cue_sink
+        if sink is not None:
             for cue in cues:
-                self.p._cue_sink(cue)
-        if self.recorder is not None:
-            self._pending.extend(cues)
-
-
-def _rep_scored(rep: Rep, anomaly: dict) -> RepScored:
-    return RepScored(rep.end_t, rep.end_frame, rep.index, anomaly)
+                sink(cue)

@@ -37,7 +37,7 @@ class PipelineStats:
     camera_fps: float  # frames grabbed per second (rolling 2 s)
     processing_fps: float  # frames analysed per second (rolling 2 s)
     dropped: int  # frames replaced in the one-slot inbox before analysis
-    latency_ms_p50: float  # capture stamp -> overlay ready, rolling window
+    latency_ms_p50: float  # capture stamp -> overlay drawn (render thread), rolling window
     latency_ms_p95: float
     frames_captured: int
     frames_processed: int
@@ -47,6 +47,9 @@ class PipelineStats:
     recorded_frames: int = 0  # frames written to the session so far
     record_dropped: int = 0  # frames the recorder's full queue refused (counted, never silent)
     record_error: str | None = None  # the writer's last error (disk full...): recording has stopped
+    # Analysed frames the render slot replaced before they were drawn (their events and series were
+    # delivered, and recorded; only their picture was never shown).
+    render_skipped: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -3,14 +3,14 @@
 
 They draw whatever coordinates they are given, so they work unchanged on mirrored images: mirror the image
 and the pose first (`coach.overlay.compose.mirror_pose`), then annotate, and text stays readable. Missing
-landmarks (NaN) are skipped, never drawn at 0. Drawing runs per frame on the analysis thread, so each
+landmarks (NaN) are skipped, never drawn at 0. Drawing runs per frame (live, on the render thread), so each
 annotator makes a handful of OpenCV calls (one `polylines` for all bones, no per-pixel Python) and builds
 their arguments with array operations, not Python loops over landmarks or trail points. Antialiasing stays
 on everything drawn (LINE_8 was measured: it saves ~50 us a frame on bones and dots but their edges then
 visibly stair-step on a 720p video).
 
 Threads: annotators hold no locks; `BarPathAnnotator` keeps a trail, so each instance belongs to one
-thread (the analysis thread).
+thread (live: the render thread).
 """
 
 from __future__ import annotations

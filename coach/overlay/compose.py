@@ -7,7 +7,8 @@ Only the drawing is mirrored: the image is flipped horizontally and the pose's x
 the athlete's left knee, now drawn where a mirror would show it. (Flipping the image before pose estimation
 would make the model call the athlete's left knee "right".)
 
-Threads: an `Overlay` holds annotator state (the bar-path trail) and belongs to the analysis thread.
+Threads: an `Overlay` holds annotator state (the bar-path trail) and belongs to one thread (live: the
+render thread).
 """
 
 from __future__ import annotations

@@ -1,9 +1,11 @@
 """Headless recording (`coach record`): a camera or a video file -> the live per-frame analysis -> a session.
 
-`FrameAnalyzer` is the live app's per-frame analysis without the drawing: pose (VIDEO mode, media time) ->
-One Euro smoothing -> view -> the activity's rep or gait engine (`coach.live.activity.ActivityTracker`, the
-same object the live pipeline uses) -> cue policy. Engines see exactly the `PoseSample`s the live app feeds
-them, so the recorded events are the live events.
+Each frame goes through `coach.live.step.AnalysisStep`, the very per-frame analysis the live app runs (pose
+in VIDEO mode on media time -> One Euro smoothing -> view -> the exercise classifier and the rep anomaly
+model -> the activity's rep or gait engine -> cue policy), without the drawing. So a session recorded here
+holds what the live app records for the same frames: engine events, each rep's anomaly score
+("anomaly"), exercise switches in auto mode ("exercise_switched") and the cues, in the same order
+(`coach.live.recording.session_event` turns the step's own events into the format's dicts).
 
 Threads of `record_session`:
 
@@ -11,7 +13,7 @@ Threads of `record_session`:
   `coach.live.inbox.LatestSlot`. For a video file the slot is lossless (capture waits for analysis:
   nothing is dropped); for a camera the newest frame wins, as live, and replaced frames are counted
   (`RecordResult.skipped_by_analysis`).
-* **analysis** (the caller's thread) owns the `PoseEstimator` and the `FrameAnalyzer`, and feeds the writer.
+* **analysis** (the caller's thread) owns the `PoseEstimator` and the `AnalysisStep`, and feeds the writer.
 * **writer** (`coach-session-writer`, see `coach.session.writer`), lossless for a file, dropping (counted)
   for a camera.
 
@@ -23,80 +25,28 @@ from __future__ import annotations
 import logging
 import math
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import cv2
-import numpy as np
-
 from coach.capture.frame import Frame
 from coach.capture.sources import FrameSource
-from coach.cues.policy import Cue, CuePolicy
+from coach.cues.policy import CuePolicy
 from coach.errors import SourceError
-from coach.gait.types import GaitEvent
-from coach.kinematics.view import View, ViewClassifier, estimate_yaw
-from coach.live.activity import ActivityTracker
 from coach.live.inbox import LatestSlot
+from coach.live.models import LiveModels, load_models
+from coach.live.recording import session_event
+from coach.live.step import AnalysisStep
 from coach.pose.mediapipe_landmarker import PoseEstimator
-from coach.pose.smoothing import PoseSmoother
-from coach.pose.types import Pose, PoseSample
 from coach.reps.engine import Event, EventKind
 from coach.session.writer import RecorderState, SessionWriter
 
-__all__ = ["AnalysedFrame", "FrameAnalyzer", "RecordResult", "record_session"]
+__all__ = ["RecordResult", "record_session"]
 
 log = logging.getLogger(__name__)
 
 _CAPTURE_THREAD = "coach-record-capture"
-
-
-@dataclass(frozen=True, slots=True)
-class AnalysedFrame:
-    """What one frame produced: the smoothed pose (None: nobody in view), engine events and cues."""
-
-    pose: Pose | None
-    events: tuple[Event | GaitEvent, ...]
-    cues: tuple[Cue, ...]
-
-
-class FrameAnalyzer:
-    """Per-frame live analysis without drawing (see module docstring). Not thread-safe: owned by the thread
-    that owns `estimator`."""
-
-    def __init__(self, estimator: PoseEstimator, activity: str | None) -> None:
-        self.estimator = estimator
-        self.smoother = PoseSmoother()
-        self.views = ViewClassifier()
-        self.tracker = ActivityTracker(activity)
-        self.cue_policy = CuePolicy(activity=self.tracker.activity)
-        self.last_t: float | None = None
-
-    def process(self, frame: Frame) -> AnalysedFrame:
-        t = frame.media_ts
-        self.last_t = t
-        raw = self.estimator.detect(cv2.cvtColor(frame.image, cv2.COLOR_BGR2RGB), t)
-        lm, world = self.smoother.update(
-            t, raw.landmarks if raw is not None else None, raw.world if raw is not None else None
-        )
-        h, w = frame.image.shape[:2]
-        # As live and offline: a landmark held through a short gap still counts as a pose.
-        pose = Pose(lm, world, (w, h)) if np.isfinite(lm[:, 0]).any() else None
-        view: str | None = None
-        if pose is not None:
-            self.views.update(float(estimate_yaw(lm, world, (w, h))))
-            view = None if self.views.state is View.UNKNOWN else self.views.state.value
-        events = self.tracker.update(PoseSample(t, frame.index, pose), view)
-        values = self.tracker.new_metric_values()
-        cues = self.cue_policy.on_events([*events, *values], t) if events or values else []
-        return AnalysedFrame(pose, tuple(events), tuple(cues))
-
-    def finish(self) -> tuple[tuple[Event | GaitEvent, ...], tuple[Cue, ...]]:
-        """End of stream: the engine closes an open rep or set; cues for that."""
-        events = self.tracker.finish()
-        cues = self.cue_policy.on_events(events, self.last_t) if events and self.last_t is not None else []
-        return tuple(events), tuple(cues)
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,7 +115,9 @@ def record_session(
     thread = threading.Thread(target=capture, name=_CAPTURE_THREAD, daemon=True)
     try:
         with PoseEstimator(model_path) as estimator:
-            analyzer = FrameAnalyzer(estimator, activity)
+            classifier, scorer = load_models()
+            models = LiveModels(classifier, scorer)
+            step = AnalysisStep(estimator, models, activity, CuePolicy(activity=activity))
             thread.start()
             while True:
                 if stop.is_set():
@@ -182,23 +134,24 @@ def record_session(
                 if duration_s is not None and frame.media_ts - first_t >= duration_s - 1e-9:
                     reason = "duration"
                     break
-                result = analyzer.process(frame)
+                step.clock.start()
+                result = step.process(frame)
                 analysed += 1
                 last_frame = frame
                 writer.record_frame(frame, result.pose)
-                batch: list[Any] = [*result.events, *result.cues]
                 reps, partial = _count(result.events, reps, partial)
-                if batch:
-                    writer.record_events(batch, t=frame.media_ts, frame=frame.index)
+                if result.emitted:
+                    writer.record_events(_session_events(result.emitted), t=frame.media_ts, frame=frame.index)
                 if writer.state is RecorderState.FAILED:
                     reason = "write_error"
                     break
                 if on_frame is not None:
                     on_frame(analysed)
             if last_frame is not None and writer.state is RecorderState.RECORDING:
-                events, cues = analyzer.finish()
-                reps, partial = _count(events, reps, partial)
-                writer.record_events([*events, *cues], t=last_frame.media_ts, frame=last_frame.index)
+                end = step.finish()
+                reps, partial = _count(end.events, reps, partial)
+                t, index = last_frame.media_ts, last_frame.index
+                writer.record_events(_session_events(end.emitted), t=t, frame=index)
     finally:
         stop.set()
         slot.close(discard=True)
@@ -227,7 +180,11 @@ def record_session(
     )
 
 
-def _count(events: tuple[Event | GaitEvent, ...], reps: int, partial: int) -> tuple[int, int]:
+def _session_events(emitted: Iterable[Any]) -> list[Any]:
+    return [session_event(e) for e in emitted]
+
+
+def _count(events: Iterable[Any], reps: int, partial: int) -> tuple[int, int]:
     for ev in events:
         if isinstance(ev, Event):
             if ev.kind is EventKind.REP_COMPLETED:

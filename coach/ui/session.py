@@ -14,7 +14,9 @@ error (disk full, seen in the pipeline's stats) stops the recording, not the liv
 message goes out with `recording_stopped`.
 
 Cues: the pipeline calls `cue_sink` on its analysis thread; the session forwards them to the speaker
-(which owns its own thread), dropping rep-count cues when counting aloud is off.
+(which owns its own thread). Whether rep counts are said ("Count reps aloud", `speak_counts`) is decided by
+the pipeline's cue policy (`LivePipeline.set_speak_counts`): the session only passes the setting on, at
+start and whenever it changes.
 """
 
 from __future__ import annotations
@@ -70,7 +72,7 @@ class LiveSession(QObject):
         self._pipeline: PipelineLike | None = None
         self._last_result: Any = None
         self._ticks = 0
-        self.speak_counts = True  # read on the analysis thread; a bool swap is atomic
+        self._speak_counts = True
         self.results_seen = 0
         self._exercise = AUTO
         self._source = ""
@@ -78,6 +80,17 @@ class LiveSession(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_INTERVAL_MS)
         self._timer.timeout.connect(self._poll)
+
+    @property
+    def speak_counts(self) -> bool:
+        """Count reps aloud; applied to the running pipeline at once, and to every pipeline started."""
+        return self._speak_counts
+
+    @speak_counts.setter
+    def speak_counts(self, on: bool) -> None:
+        self._speak_counts = bool(on)
+        if self._pipeline is not None:
+            self._pipeline.set_speak_counts(self._speak_counts)
 
     @property
     def running(self) -> bool:
@@ -105,6 +118,8 @@ class LiveSession(QObject):
         )
         try:
             pipeline = self._factory(request)
+            # Before start: the first rep of the run already follows the setting.
+            pipeline.set_speak_counts(self._speak_counts)
             pipeline.start()
         except CoachError as exc:
             log.warning("could not start live pipeline on %r: %s", source, exc)
@@ -188,8 +203,6 @@ class LiveSession(QObject):
 
     def _on_cue(self, cue: Any) -> None:
         """Called on the analysis thread."""
-        if not self.speak_counts and getattr(cue, "kind", None) == "count":
-            return
         self._speaker.say(cue)
 
     def _poll(self) -> None:
