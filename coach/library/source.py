@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from coach.library.errors import LibraryError
+from coach.session.events import session_exercise
 from coach.session.format import MANIFEST_FILE, SessionError
 from coach.session.reader import SessionReader
 
@@ -142,8 +143,9 @@ def summarise(
     session_id = manifest.get("id")
     if not session_id:
         raise LibraryError(f"{path / MANIFEST} has no session id")
-    exercise = manifest.get("exercise")
-    sets, reps = _sets_and_reps(events, exercise)
+    # A recording made under "auto" names no exercise in its manifest: the one recognised longest counts.
+    exercise = session_exercise(_str(manifest.get("exercise")), events, _finite(duration_s))
+    sets, reps = _sets_and_reps(events, _str(manifest.get("exercise")))
     athlete = manifest.get("athlete")
     return SessionSummary(
         id=str(session_id),

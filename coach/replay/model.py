@@ -27,6 +27,7 @@ from coach.replay.playback import Playback
 from coach.replay.render import FrameRenderer
 from coach.replay.reps import GaitMark, RepItem, RepList, gait_marks
 from coach.replay.series import extreme_row, primary_angle_name, primary_angle_series
+from coach.session.events import session_exercise
 from coach.session.format import SessionError
 from coach.session.reader import SessionReader
 
@@ -50,7 +51,10 @@ class ReplayModel:
             self.reader.close()
             raise SessionError(f"{path}: the session has no readable frames")
         try:
-            self.activity = canonical_activity(self.reader.manifest.get("exercise"))
+            # A recording under "auto" has no exercise in its manifest: the one recognised longest.
+            self.activity = canonical_activity(
+                session_exercise(self.reader.manifest.get("exercise"), self.reader.raw_events)
+            )
         except ValueError:
             # A session from a newer coach may name an activity this one does not know: replay without
             # activity-specific overlays rather than refuse to open it.

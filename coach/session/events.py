@@ -192,3 +192,34 @@ def _move_gait_event(events: list[dict], corr: Mapping[str, Any]) -> bool:
             e["frame"], e["t"] = to_frame, to_t
             return True
     return False
+
+
+def session_exercise(manifest_exercise: str | None, events: Iterable[Mapping[str, Any]],
+                     end_t: float | None = None) -> str | None:
+    """The exercise a session is about: the manifest's when it names one, else (a recording under "auto")
+    the exercise the classifier had switched to for the longest media time (from `exercise_switched`
+    events up to `end_t`, or the last event). None when nothing was ever recognised."""
+    if manifest_exercise and manifest_exercise != "auto":
+        return manifest_exercise
+    spans: dict[str, float] = {}
+    current: str | None = None
+    since = 0.0
+    last_t = 0.0
+    for ev in events:
+        t = ev.get("t")
+        if isinstance(t, (int, float)) and math.isfinite(t):
+            last_t = max(last_t, float(t))
+        if ev.get("type") != "exercise_switched":
+            continue
+        if current is not None:
+            spans[current] = spans.get(current, 0.0) + max(0.0, float(t) - since)
+        to = ev.get("exercise", ev.get("to"))
+        current = str(to) if to else None
+        since = float(t) if isinstance(t, (int, float)) else since
+    if current is not None:
+        end = end_t if end_t is not None and math.isfinite(end_t) else last_t
+        spans[current] = spans.get(current, 0.0) + max(0.0, end - since)
+    if not spans:
+        return None
+    # Longest time wins; ties go to the first recognised (dicts keep insertion order).
+    return max(spans, key=lambda k: spans[k])
