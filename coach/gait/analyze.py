@@ -195,20 +195,38 @@ def _summaries(engine: GaitEngine) -> dict[str, MetricSummary]:
 
 
 def _cadence(engine: GaitEngine, unit: str, view: str) -> MetricSummary:
-    """Cadence from the mean step time (outliers beyond 0.6-1.6x the median dropped).
+    """Cadence from the mean stride between contacts of the same foot (strides beyond 0.6-1.6x the median
+    dropped), falling back on the mean step time when there are too few contacts for strides.
 
     Not the median of per-step cadences: each step time is a whole number of frames, so at 30 fps a
-    170 spm runner has steps of 10 or 11 frames and the median snaps to 164 or 180 spm; the mean of many
-    steps averages the quantisation away.
+    170 spm runner has steps of 10 or 11 frames and the median snaps to 164 or 180 spm; a mean of many
+    intervals averages the quantisation away. Strides rather than steps: in side and oblique views the near
+    and the far foot's touchdowns are timed with opposite small biases, so steps alternate short and long;
+    an outlier filter on single steps keeps one half of such a pair and drops the other, which moves the
+    mean with the frame rate (1.7 spm between 25 and 50 fps on a treadmill clip), while a stride from a
+    contact to the next contact of the same foot holds both halves.
     """
     s = engine.metric_series("step_time")
     if not len(s):
         return MetricSummary(math.nan, math.nan, unit, view, 0)
     med = float(np.median(s))
     kept = s[(s > 0.6 * med) & (s < 1.6 * med)]
+    if not len(kept):  # two step times too far apart to agree on a median
+        return MetricSummary(math.nan, math.nan, unit, view, 0)
     per_step = 60000.0 / kept
     q1, q3 = np.percentile(per_step, [25, 75])
-    return MetricSummary(60000.0 / float(kept.mean()), float(q3 - q1), unit, view, len(kept))
+    spread = float(q3 - q1)
+    ics = np.array([e.t for e in engine.events if e.kind is EventKind.INITIAL_CONTACT])
+    steps = np.diff(ics)
+    # A stride with a missed contact inside (a step over 1.6 typical steps) is not one stride.
+    whole = (steps[:-1] < 1.6 * med / 1000.0) & (steps[1:] < 1.6 * med / 1000.0)
+    strides = (ics[2:] - ics[:-2])[whole]
+    if len(strides) >= 3:
+        med_stride = float(np.median(strides))
+        good = strides[(strides > 0.6 * med_stride) & (strides < 1.6 * med_stride)]
+        if len(good):
+            return MetricSummary(120.0 / float(good.mean()), spread, unit, view, len(kept))
+    return MetricSummary(60000.0 / float(kept.mean()), spread, unit, view, len(kept))
 
 
 def compare_cycles(cycles: list[Cycle], reference: ReferenceProfile) -> tuple[PhaseDeviation, ...]:

@@ -41,6 +41,18 @@ not). The second breaks a lock onto every other step: once a false start or a ru
 the accepted rhythm twice the real one, the rejected contacts keep coming at the real rhythm and pull the
 typical step back down, while an occasional double detection barely moves either median.
 
+Glitches. The pose model sometimes draws the far leg somewhere else for a frame or more. The envelopes are
+continuous through label swaps and leg crossings, so a jump in either of them faster than a foot can move
+(`max_foot_speed`, real time, plus `jump_slack` of jitter) marks a glitch frame, which is handled like a
+missing frame. (A gate on the landing foot's height above the ground and a prominence relative to the
+stride's range were tried too and dropped: on real oblique and sprint footage they rejected true contacts
+and broke the L/R alternation.) A change of the direction of travel (a turn) restarts the extremum search.
+After a gap of 1.5 typical steps or more, whether one or two steps passed is decided by the pose model's
+label under the voted side parity, not by a rhythm that bad tracking may have corrupted. Walking times
+contact on the heel and toe off on the toe (`foot_points`), and a toe off closes a walking contact only
+`min_contact_steps` typical steps after it (stance outlasts a step, so an earlier toe off is the other
+foot's, ending double support).
+
 Extrema are confirmed once the envelope has moved `prominence` leg lengths away from them, or at the latest
 `max_confirm_delay_s` after them if it moved at least `min_prominence`; a candidate that cannot be confirmed
 by then is dropped. So every event states its confirmation delay and none is later than the bound. All
@@ -65,6 +77,7 @@ from coach.gait.features import (
     LEG_FEATURES,
     SIDES,
     heel_toe_direction,
+    heel_toe_offsets,
     leg_features,
     leg_length_px,
     pelvis_px,
@@ -90,6 +103,9 @@ class DetectorParams:
     min_step_s: float = 0.18  # refractory period between contacts (330 steps/min)
     max_contact_s: float = 1.5  # an open contact older than this is closed without a toe off
     min_contact_s: float = 0.05
+    # A toe off closes a contact only this many typical steps after it. Walking's stance outlasts a step
+    # (duty factor > 50 %), so a toe off soon after a contact is the other foot's, ending double support.
+    min_contact_steps: float = 0.0
     min_visibility: float = 0.3
     direction_window_s: float = 2.0
     leg_window_s: float = 2.0
@@ -100,12 +116,20 @@ class DetectorParams:
     min_vertical_speed: float = 0.5  # a runner's foot lands and lifts at ~2 leg lengths/s
     search_back_s: float = 0.2  # how far before the backward extreme lift-off is searched for
     min_step_fraction: float = 0.6  # of the rolling median step time
+    # Tracking glitches (see "Glitches" in the module docstring).
+    max_foot_speed: float = 12.0  # leg lengths per real second; a sprinter's swing foot reaches ~10
+    jump_slack: float = 0.05  # leg lengths of pose jitter allowed on top of that
+    # Which points of the foot time the events: "foot" (mean of ankle, heel and toe) or "heel_toe" (contact
+    # from the heel, toe off from the toe, as walking's heel-to-toe roll needs).
+    foot_points: str = "foot"
 
     def __post_init__(self) -> None:
         if not 0 < self.min_prominence <= self.prominence:
             raise ValueError("need 0 < min_prominence <= prominence")
         if self.max_confirm_delay_s <= 0 or self.max_gap_s <= 0 or self.min_step_s <= 0:
             raise ValueError("times must be positive")
+        if self.foot_points not in ("foot", "heel_toe"):
+            raise ValueError(f"foot_points must be 'foot' or 'heel_toe', not {self.foot_points!r}")
 
     @staticmethod
     def for_activity(activity: str) -> DetectorParams:
@@ -115,7 +139,13 @@ class DetectorParams:
             # step can measure a frame short. The rhythm test (`min_step_fraction`) still rejects doubles.
             return DetectorParams(max_contact_s=0.6, min_step_s=0.16)
         if activity == "walking":
-            return DetectorParams(max_contact_s=1.5, min_step_s=0.25)
+            return DetectorParams(
+                max_contact_s=1.5,
+                min_step_s=0.25,
+                min_contact_s=0.3,  # even a fast walk keeps a foot down ~0.5 s
+                foot_points="heel_toe",
+                min_contact_steps=0.7,
+            )
         raise ValueError(f"not a gait activity: {activity!r}")
 
 
@@ -231,6 +261,10 @@ class GaitEventDetector:
         self._pending_ic: _Extremum | None = None  # forward extreme waiting for its touchdown
         self._last_to_t = -math.inf
         self._gap_since_ic = False  # frames without both feet since the last contact
+        self._last_env: tuple[float, float, float] | None = None  # (t, front, back) of the last sound frame
+        self._forward: float | None = None  # direction of travel of the last measured frame
+        self._px: np.ndarray | None = None  # the last measured frame's pixels (visibility-gated)
+        self.rejected_frames = 0  # frames whose feet jumped faster than a foot can move
         self.last_frame: GaitFrame | None = None
 
     # -- per-frame measurement ---------------------------------------------------------------------------
@@ -247,6 +281,7 @@ class GaitEventDetector:
             return None
         px = pose.pixels().astype(np.float64)
         px[pose.visibility < self.params.min_visibility] = np.nan  # NaN visibility compares False: kept
+        self._px = px
         direction = self._windowed_median(
             self._dirs, t, heel_toe_direction(px), self.params.direction_window_s
         )
@@ -281,6 +316,20 @@ class GaitEventDetector:
         parity = 0 if self._votes[0] >= self._votes[1] else 1
         return Foot.LEFT if (self._k + parity) % 2 == 0 else Foot.RIGHT
 
+    def _steps_since_last(self, ratio: float, observed_row: int) -> int:
+        """How many steps a contact `ratio` typical steps after the last one advances the alternation.
+
+        Under 1.5 steps it is the next step (a missed step would leave about two). Beyond that the interval
+        cannot tell a missed step from a slower one (or a rhythm gone wrong in bad tracking), so of the two
+        whole numbers around `ratio` the one that names the foot as the pose model does (under the side
+        parity the majority vote has settled on) wins: one label decides only what the rhythm cannot.
+        """
+        if ratio < 1.5:
+            return 1
+        lo = max(1, math.floor(ratio))
+        parity = 0 if self._votes[0] >= self._votes[1] else 1
+        return lo if (self._k + lo + parity) % 2 == observed_row else lo + 1
+
     def _on_contact(self, ext: _Extremum) -> GaitEvent | None:
         t = ext.anchor_t if math.isfinite(ext.anchor_t) else ext.t
         if self._last_ic is not None:
@@ -298,10 +347,16 @@ class GaitEventDetector:
             if typical is not None and dt < self.params.min_step_fraction * typical:
                 log.debug("contact %.3f s after the last one ignored (%.3f s steps)", dt, typical)
                 return None
-            # Steps missed in a dropout or occlusion advance the alternation so the side stays right. Only
-            # then: without missing frames a long step is a slower step (a walker speeding up and slowing
-            # down), and counting it as two would flip the sides and halve the rolling step time for good.
-            steps = 1 if typical is None or not self._gap_since_ic else max(1, round(dt / typical))
+            # Steps missed in a dropout, an occlusion or bad tracking advance the alternation so the side
+            # stays right; a long step may also just be a slower one (see `_steps_since_last`).
+            # Judged on the shorter of the extremes' and the touchdowns' spacing: more than one step is
+            # claimed only when both say so.
+            spacing = min(dt, ext.t - self._last_ic.t)
+            steps = (
+                1
+                if typical is None or not self._gap_since_ic
+                else self._steps_since_last(spacing / typical, ext.row)
+            )
             self._k += steps
             if steps == 1:
                 self._step_times.append(dt)
@@ -319,7 +374,8 @@ class GaitEventDetector:
     def _on_toe_off(self, ext: _Extremum) -> GaitEvent | None:
         while self._open and ext.t - self._open[0].t > self.params.max_contact_s:
             self._open.popleft()
-        if not self._open or ext.t - self._open[0].t < self.params.min_contact_s:
+        shortest = max(self.params.min_contact_s, self.params.min_contact_steps * self._typical_step())
+        if not self._open or ext.t - self._open[0].t < shortest:
             return None
         ic = self._open.popleft()
         return GaitEvent(EventKind.TOE_OFF, ic.foot, ext.t, ext.confirmed_at, ext.frame_index)
@@ -401,6 +457,45 @@ class GaitEventDetector:
             j += 1
         return _Extremum(False, float(ts[j]), hist[j][1], rows[j], now)
 
+    def _restart(self) -> None:
+        """Forget the extremum search (after a long gap or a turn); the rhythm and sides are kept."""
+        self._front.reset()
+        self._back.reset()
+        self._hist.clear()
+        self._last_valid_t = None
+        self._last_env = None
+
+    def _signals(
+        self, frame: GaitFrame | None, d: np.ndarray, t: float
+    ) -> tuple[int, float, int, float] | None:
+        """(front row, front envelope, back row, back envelope) of a sound frame; None for a glitch.
+
+        A frame is a glitch when either envelope moved further since the last sound frame than a foot can
+        move in that (real) time: max and min are continuous through label swaps and leg crossings, so
+        only a tracking error makes them jump.
+        """
+        assert frame is not None
+        p = self.params
+        if p.foot_points == "heel_toe":
+            assert self._px is not None
+            ht = heel_toe_offsets(self._px, frame.forward, frame.leg_px)
+            heel = np.where(np.isfinite(ht[:, 0]), ht[:, 0], d)
+            toe = np.where(np.isfinite(ht[:, 1]), ht[:, 1], d)
+            front_row, back_row = int(np.argmax(heel)), int(np.argmin(toe))
+            front_v, back_v = float(heel[front_row]), float(toe[back_row])
+        else:
+            front_row = int(np.argmax(d))
+            back_row = 1 - front_row
+            front_v, back_v = float(d[front_row]), float(d[back_row])
+        if self._last_env is not None:
+            t0, f0, b0 = self._last_env
+            allowed = p.max_foot_speed * (t - t0) + p.jump_slack
+            if abs(front_v - f0) > allowed or abs(back_v - b0) > allowed:
+                self.rejected_frames += 1
+                return None
+        self._last_env = (t, front_v, back_v)
+        return front_row, front_v, back_row, back_v
+
     def update(self, sample: PoseSample) -> list[GaitEvent]:
         """Measure one frame; return the events this frame confirmed (in time order)."""
         t = sample.t / self.time_scale
@@ -413,7 +508,15 @@ class GaitEventDetector:
         self.last_frame = frame
         d = frame.legs[:, _D] if frame is not None else None
         events: list[GaitEvent] = []
-        if d is None or not np.isfinite(d).all():
+        signals = self._signals(frame, d, t) if d is not None and np.isfinite(d).all() else None
+        if frame is not None and self._forward is not None and frame.forward != self._forward:
+            # The athlete turned round: extremes that straddle the turn are no steps, so restart as after a
+            # long gap (the steps around a turn or a stop are not the gait being measured).
+            self._restart()
+            self._gap_since_ic = True
+        if frame is not None:
+            self._forward = frame.forward
+        if signals is None:
             self._gap_since_ic = True
             if self._pending_ic is not None:
                 ext = self._refine_contact(t, dt, final=False)
@@ -422,22 +525,18 @@ class GaitEventDetector:
                     ev = self._on_contact(ext)
                     events += [ev] if ev is not None else []
             if self._last_valid_t is not None and t - self._last_valid_t > self.params.max_gap_s:
-                self._front.reset()
-                self._back.reset()
-                self._hist.clear()
-                self._last_valid_t = None
+                self._restart()
             return events
         self._last_valid_t = t
-        assert frame is not None
+        assert frame is not None and d is not None
+        front_row, front_v, back_row, back_v = signals
         self._hist.append((t, sample.frame_index, d.copy(), frame.foot_low))
         while (
             self._hist
             and self._hist[0][0] < t - 2 * self.params.search_back_s - self.params.max_confirm_delay_s
         ):
             self._hist.popleft()
-        front_row = int(np.argmax(d))
-        back_row = 1 - front_row
-        ext = self._front.update(t, dt, float(d[front_row]), sample.frame_index, front_row)
+        ext = self._front.update(t, dt, front_v, sample.frame_index, front_row)
         if ext is not None:
             if ext.is_max:
                 if self._pending_ic is not None:  # a new extreme before the last one landed
@@ -454,7 +553,7 @@ class GaitEventDetector:
                 self._pending_ic = None
                 ev = self._on_contact(ext)
                 events += [ev] if ev is not None else []
-        ext = self._back.update(t, dt, float(d[back_row]), sample.frame_index, back_row)
+        ext = self._back.update(t, dt, back_v, sample.frame_index, back_row)
         # One toe off per step: the lift-off seen in height and the backward extreme after it are one event.
         gap = max(self.params.min_step_s, self.params.min_step_fraction * self._typical_step())
         if ext is not None and not ext.is_max and ext.t - self._last_to_t > gap:

@@ -141,6 +141,13 @@ class GaitEngine:
                 return f
         return None
 
+    def _typical_step(self) -> float:
+        """Median of the last eight intervals between contacts (inf until there are two)."""
+        if len(self._ics) <= 2:
+            return math.inf
+        ics = self._ics[-9:]
+        return float(np.median([b.t - a.t for a, b in zip(ics, ics[1:], strict=False)]))
+
     def _last(self, events: list[GaitEvent], foot: Foot | None, before: float) -> GaitEvent | None:
         for e in reversed(events):
             if e.t < before and (foot is None or e.foot is foot):
@@ -156,11 +163,7 @@ class GaitEngine:
             self._add("knee_flexion_at_contact", ev.t, f.legs[row, _COL["knee_flexion"]], ev.foot)
             self._add("foot_strike_angle", ev.t, f.legs[row, _COL["foot_angle"]], ev.foot)
         prev = self._ics[-1] if self._ics else None
-        typical = (
-            float(np.median([b.t - a.t for a, b in zip(self._ics[-9:], self._ics[-8:], strict=False)]))
-            if len(self._ics) > 2
-            else math.inf
-        )
+        typical = self._typical_step()
         if prev is not None and prev.foot is not ev.foot and 0 < ev.t - prev.t < 1.5 * typical:
             step = ev.t - prev.t
             self._add("step_time", ev.t, 1000 * step, ev.foot)
@@ -178,6 +181,11 @@ class GaitEngine:
         if ic is None:
             return
         contact = ev.t - ic.t
+        step = self._typical_step()
+        if contact > 1.6 * step:
+            # Longer than any gait keeps a foot down (walking's stance is at most ~1.5 steps): the athlete
+            # stopped or turned on that foot, which is not the gait being measured.
+            return
         self._add("ground_contact_time", ev.t, 1000 * contact, ev.foot)
         last_ic = self._ics[-1]
         if last_ic.foot is not ev.foot and last_ic.t > ic.t:
@@ -197,6 +205,10 @@ class GaitEngine:
     def _on_stride(self, ic0: GaitEvent, ic1: GaitEvent) -> None:
         stride = ic1.t - ic0.t
         if stride > 3.0 * (ic1.t - self._ics[-1].t if self._ics else stride):
+            return
+        typical = self._typical_step()
+        if not 1.2 * typical <= stride <= 2.8 * typical:
+            # Two steps of a steady gait make a stride; a stop, a turn or a missed contact inside it does not.
             return
         frames = self._window(ic0.t, ic1.t)
         if not frames:

@@ -144,3 +144,18 @@ def wrist_crossover(pixels: np.ndarray, leg_px: float, min_shoulder_width: float
     right = (mid - pixels[Lm.RIGHT_WRIST, 0]) * to_right
     cross = np.array([left, right])
     return cross / width if width >= min_shoulder_width * leg_px else np.full(2, np.nan)
+
+
+def heel_toe_offsets(pixels: np.ndarray, forward: float, leg_px: float) -> np.ndarray:
+    """(2, 2) forward offsets of each foot's heel (column 0) and toe (column 1) from the pelvis, leg lengths.
+
+    Rows in the pose model's left/right order; NaN where the point is unseen. Walking events are timed on
+    these (heel strike: the heel furthest forward; toe off: the toe furthest back, Zeni et al. 2008) rather
+    than on the whole foot, which rolls from heel to toe through stance.
+    """
+    out = np.full((2, 2), np.nan)
+    pelvis_x = pelvis_px(pixels)[0]
+    for i, s in enumerate(SIDES):
+        out[i, 0] = forward * (pixels[s["heel"], 0] - pelvis_x) / leg_px
+        out[i, 1] = forward * (pixels[s["toe"], 0] - pelvis_x) / leg_px
+    return out

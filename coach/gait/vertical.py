@@ -89,12 +89,15 @@ class VerticalParams:
 class _FootState:
     """One foot's phase and the recent heights it is judged on."""
 
-    __slots__ = ("cand", "ground", "hist", "ic_t", "last_t", "low_i", "on_ground", "peak_descent", "top")
+    __slots__ = (
+        "cand", "ground", "hist", "ic_t", "last_t", "low", "low_i", "on_ground", "peak_descent", "top"
+    )
     # low_i: index in `hist` of the contact frame while the foot is on the ground
 
     def __init__(self) -> None:
         self.hist: deque[tuple[float, int, float]] = deque()  # (t, frame_index, h)
-        self.on_ground: bool | None = None  # None: not known yet (treated as swing, without a toe off)
+        self.on_ground: bool | None = None  # None: not known yet (waiting for a lift)
+        self.low = math.inf  # lowest h while the phase is unknown
         self.top = -math.inf  # highest h of the current swing
         self.peak_descent = 0.0
         self.low_i = 0
@@ -111,6 +114,7 @@ class _FootState:
         self.ic_t = math.nan
         self.ground = math.nan
         self.cand = None
+        self.low = math.inf
 
 
 class VerticalEventDetector:
@@ -180,7 +184,15 @@ class VerticalEventDetector:
             st.low_i = max(0, st.low_i - 1)
         if st.on_ground:
             return self._in_contact(side, st, t)
-        # Swing (or not known yet): wait for the landing.
+        if st.on_ground is None:
+            # Phase unknown (start, after a gap or a stand): a landing counts only after a lift has been
+            # seen, so a foot first seen half-way down its swing does not make a contact at the wrong time.
+            st.low = min(st.low, h)
+            if h - st.low >= p.toe_off_lift:
+                st.on_ground = False
+                st.top, st.peak_descent = h, 0.0
+            return None
+        # Swing: wait for the landing.
         st.top = max(st.top, h)
         if prev is None:
             return None
@@ -215,7 +227,7 @@ class VerticalEventDetector:
         p = self.params
         if t - st.ic_t > p.max_contact_s:
             st.on_ground = None  # standing: the next lift and landing start over, without a toe off
-            st.top, st.peak_descent = st.hist[-1][2], 0.0
+            st.top, st.peak_descent, st.low = st.hist[-1][2], 0.0, st.hist[-1][2]
             return None
         stance = list(st.hist)[st.low_i :]  # from the contact on
         hs = np.array([x[2] for x in stance])
