@@ -170,6 +170,21 @@ def test_delete_key_removes_the_selected_rep_and_saves_it(qtbot, window: ReplayW
         again.close()
 
 
+def test_f_shows_written_feedback_that_follows_corrections(qtbot, window: ReplayWindow) -> None:
+    # GPT is opt-in and off in the test's settings: the rule-based text appears at once.
+    qtbot.keyClick(window, Qt.Key.Key_F)
+    panel = window.feedback_panel
+    assert panel is not None and window.feedback_dock is not None and window.feedback_dock.isVisible()
+    reps = len(window.model.reps)
+    qtbot.waitUntil(lambda: f"{reps} reps" in panel.text(), timeout=2000)
+    assert "Rule-based" in panel.source_text() or "rule" in panel.source_text().lower()
+    window.rep_table.selectRow(0)
+    qtbot.keyClick(window, Qt.Key.Key_Delete)  # a correction: the numbers the text is built on change
+    qtbot.waitUntil(lambda: f"{reps - 1} reps" in panel.text(), timeout=2000)
+    qtbot.keyClick(window, Qt.Key.Key_F)
+    assert not window.feedback_dock.isVisible()
+
+
 def test_ghost_key_draws_the_best_rep(qtbot, window: ReplayWindow) -> None:
     best = window.model.reps.best()
     assert best is not None

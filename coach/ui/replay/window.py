@@ -9,6 +9,8 @@ What the coach can do here (every key is in `KEYMAP`, shown in the status bar's 
   best rep; a click in the rep list or on the plot seeks.
 * Compare (View menu): C opens `CompareDialog`, two reps side by side aligned by DTW: the two reps selected
   in the list (Ctrl+click), else the selected rep or the one under the playhead against the best rep.
+  F shows the written feedback on the session in a dock (`coach.ui.feedback_panel`: rules at once, GPT
+  when opted in, on the feedback service's thread), rebuilt after every correction.
 * Correct (Edit menu; every edit is saved at once to the session's corrections.jsonl): A adds a missed rep
   over the I/O range (its bottom is the frame where the primary angle is most extreme); Delete deletes the
   selected rep (or the one under the playhead); E selects the gait event nearest the playhead (ringed on
@@ -18,8 +20,9 @@ What the coach can do here (every key is in `KEYMAP`, shown in the status bar's 
   dialog; the GUI never waits), then replayed. Ctrl+Q or Esc closes.
 
 The window can start empty (`ReplayWindow()`) and open a session later; opening another session replaces
-the model, the controller and the panels. GUI thread only; the only worker thread is the importer's,
-cancelled and joined when the window closes.
+the model, the controller and the panels. GUI thread only; the worker threads are the importer's (cancelled
+and joined when the window closes) and the feedback service's (abandoned at close: a GPT answer still on
+its way is dropped).
 """
 
 from __future__ import annotations
@@ -32,13 +35,23 @@ from pathlib import Path
 import numpy as np
 from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
-from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QMainWindow, QSplitter, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QApplication,
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
 
 from coach.errors import CoachError
 from coach.replay.model import ReplayModel
 from coach.replay.reps import GaitMark
 from coach.session.format import MANIFEST_FILE
 from coach.session.from_video import VideoImport
+from coach.ui.feedback_panel import FeedbackPanel, make_feedback_service
 from coach.ui.replay.compare_view import CompareDialog
 from coach.ui.replay.controller import ReplayController
 from coach.ui.replay.importer import VideoImporter
@@ -67,6 +80,7 @@ KEYMAP: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (("O",), "loop end here (end of a rep to add)", "set_loop_out"),
     (("L",), "loop on / off", "toggle_loop"),
     (("G",), "ghost of the best rep on / off", "toggle_ghost"),
+    (("F",), "written feedback on this session on / off", "window.toggle_feedback"),
     (("C",), "compare two selected reps (or this rep with the best) side by side", "window.compare_reps"),
     (("A",), "add a missed rep over the I/O range", "window.add_rep"),
     (("Del",), "delete the selected rep", "window.delete_selected_rep"),
@@ -84,7 +98,7 @@ MENUS: dict[str, tuple[str, ...]] = {
     "&File": ("window.open_dialog", "window.open_folder_dialog", "window.close"),
     "&Edit": ("window.add_rep", "window.delete_selected_rep", "window.select_gait_event",
               "window.move_gait_event"),
-    "&View": ("window.compare_reps", "toggle_ghost"),
+    "&View": ("window.compare_reps", "toggle_ghost", "window.toggle_feedback"),
     "&Playback": ("toggle_play", "step_forward", "step_back", "step_forward_10", "step_back_10", "next_mark",
                   "prev_mark", "first", "last", "set_loop_in", "set_loop_out", "toggle_loop"),
 }
@@ -121,6 +135,8 @@ class ReplayWindow(QMainWindow):
         self.controller: ReplayController | None = None
         self.compare_dialog: CompareDialog | None = None
         self.importer: VideoImporter | None = None
+        self.feedback_dock: QDockWidget | None = None
+        self.feedback_panel: FeedbackPanel | None = None
         self.import_options = {"exercise": exercise, "pose_model": pose_model, "duration_s": duration_s}
         self.setWindowTitle("coach replay")
         self.status = QLabel()
@@ -183,6 +199,8 @@ class ReplayWindow(QMainWindow):
         self.plot.seek_requested.connect(c.seek_time)
         self._show_reps()
         c.render_now()
+        if self.feedback_dock is not None and self.feedback_dock.isVisible():
+            self._refresh_feedback()
         self.session_opened.emit(str(model.reader.path))
 
     def open_path(self, path: str | Path) -> VideoImporter | None:
@@ -284,6 +302,32 @@ class ReplayWindow(QMainWindow):
         self.compare_dialog.show()
         return None
 
+    def toggle_feedback(self) -> None:
+        """Show or hide the written feedback on this session (rules at once; GPT when the user opted in,
+        never blocking: see `coach.ui.feedback_panel`). It follows the coach's corrections."""
+        if self.feedback_dock is not None and self.feedback_dock.isVisible():
+            self.feedback_dock.hide()
+            return None
+        if self.model is None:
+            return self._no_session()
+        if self.feedback_dock is None:
+            from coach.settings import load_settings
+
+            settings = load_settings()
+            service = make_feedback_service(settings)
+            self.feedback_panel = FeedbackPanel(service, use_gpt=settings.feedback_gpt)
+            self.feedback_dock = QDockWidget("Written feedback", self)
+            self.feedback_dock.setObjectName("feedback")
+            self.feedback_dock.setWidget(self.feedback_panel)
+            self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.feedback_dock)
+        self.feedback_dock.show()
+        self._refresh_feedback()
+        return None
+
+    def _refresh_feedback(self) -> None:
+        if self.feedback_panel is not None and self.model is not None:
+            self.feedback_panel.show_session(self.model.reader.path)
+
     # ------------------------------------------------------------------ wiring helpers
     def _add_action(self, keys: tuple[str, ...], what: str, name: str) -> None:
         action = QAction(what, self)
@@ -319,6 +363,8 @@ class ReplayWindow(QMainWindow):
         self.rep_table.show_reps(self.model.reps)
         self.plot.show_reps(self.model.reps, self.model.gait)
         self._show_status()
+        if self.feedback_dock is not None and self.feedback_dock.isVisible():
+            self._refresh_feedback()  # a deleted or added rep changes the numbers the text is built on
 
     def _show_status(self) -> None:
         m = self.model
@@ -395,6 +441,8 @@ class ReplayWindow(QMainWindow):
             if not self.importer.wait(10.0):
                 log.warning("the video import did not stop within 10 s")
         self._release_model()
+        if self.feedback_panel is not None:
+            self.feedback_panel.shutdown(wait=False)  # a GPT request still out is abandoned, not awaited
         super().closeEvent(event)
 
 
