@@ -22,7 +22,14 @@ def _reps(exercise: str, fault: str | None, seeds) -> list[np.ndarray]:
     out = []
     for s in seeds:
         # Full-body framing: the autoencoder does not judge close-ups (see its model card).
-        clip = generate(exercise, seed=s, fault=fault, options=SynthOptions(close_up_rate=0.0))
+        clip = generate(
+            exercise,
+            seed=s,
+            fault=fault,
+            options=SynthOptions(
+                close_up_rate=0.0, close_up_rate_arms=0.0, high_view_rate=0.0, occlusion_rate=0.0
+            ),
+        )
         lm, wd = smooth_track(clip.media_ts, clip.landmarks, clip.world)
         out += [rep_trajectory(lm, wd, clip.camera.image_size, a, b) for a, b in clip.spans[:4]]
     return out

@@ -13,7 +13,14 @@ import torch
 from coach.features.reps import CHANNELS, REP_SAMPLES
 from coach.ml.anomaly import RepAnomalyScorer
 from coach.ml.onnx_model import OnnxModel
-from coach.training.anomaly import ANOMALY_EXERCISES, RepAutoencoder, fit_stats, rep_errors, synthetic_reps
+from coach.training.anomaly import (
+    ANOMALY_EXERCISES,
+    RepAutoencoder,
+    fit_stats,
+    normalised_score,
+    rep_errors,
+    synthetic_reps,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -62,3 +69,44 @@ def test_autoencoder_onnx_matches_torch_and_runtime_scores_match(tmp_path: Path)
     runtime_scores = [scorer.score_trajectory("squat", t).score for t in x]
     np.testing.assert_allclose(runtime_scores, torch_scores, rtol=1e-3)
     assert scorer.default_threshold("squat") == 2.0
+
+
+def test_channel_ratio_scores_match_between_training_and_runtime(tmp_path: Path) -> None:
+    """Version 3 files: each channel's error over its good-rep level, then the log z-score."""
+    torch.set_num_threads(1)
+    torch.manual_seed(1)
+    reps = {ex: synthetic_reps(ex, range(2), max_per_clip=2) for ex in ANOMALY_EXERCISES}
+    stats = fit_stats(reps)
+    model = RepAutoencoder(len(ANOMALY_EXERCISES)).eval()
+    e = ANOMALY_EXERCISES.index("squat")
+    x = reps["squat"]
+    rng = np.random.default_rng(0)
+    chan_ref = rng.uniform(0.5, 2.0, (len(ANOMALY_EXERCISES), len(CHANNELS)))
+    ref = rng.uniform(0.5, 2.0, len(ANOMALY_EXERCISES))
+    sd = rng.uniform(0.3, 1.0, len(ANOMALY_EXERCISES))
+    report = {
+        "reference_error": ref.tolist(),
+        "log_error_sd": sd.tolist(),
+        "threshold": [2.0] * len(ANOMALY_EXERCISES),
+        "channel_reference": chan_ref.tolist(),
+        "score_mode": "channel_ratio_mean",
+    }
+    ckpt = tmp_path / "rep_autoencoder.pt"
+    torch.save(
+        {"state_dict": model.state_dict(), "mean": stats.mean, "std": stats.std,
+         "exercises": list(ANOMALY_EXERCISES), "report": report, "seed": 0},
+        ckpt,
+    )  # fmt: skip
+    scorer = RepAnomalyScorer(_export_module().export_autoencoder(ckpt, tmp_path / "rep_autoencoder.onnx"))
+    expected = normalised_score(rep_errors(model, x, np.full(len(x), e), stats, chan_ref), ref[e], sd[e])
+    got = [scorer.score_trajectory("squat", t).score for t in x]
+    np.testing.assert_allclose(got, expected, rtol=1e-3)
+    # The channel levels are used: a channel whose good reps barely err makes the same error count more.
+    report["channel_reference"] = (chan_ref * np.where(np.arange(len(CHANNELS)) == 0, 0.01, 1.0)).tolist()
+    torch.save(
+        {"state_dict": model.state_dict(), "mean": stats.mean, "std": stats.std,
+         "exercises": list(ANOMALY_EXERCISES), "report": report, "seed": 0},
+        ckpt,
+    )  # fmt: skip
+    strict = RepAnomalyScorer(_export_module().export_autoencoder(ckpt, tmp_path / "strict.onnx"))
+    assert all(strict.score_trajectory("squat", t).score > g for t, g in zip(x, got, strict=True))

@@ -2,8 +2,11 @@
 
 ``score`` = reconstruction error of the rep's trajectory (`coach.features.reps`), standardised with the
 exercise's mean rep and spread, as a z-score against the exercise's good reps in log space, kept
-positive: ``exp(log(err / median good err) / sd(log good err))`` (1.0 = a typical good rep, each factor e
-above = one spread worse). Files without ``coach.log_error_sd`` (version 1) use the plain ratio
+positive. The error is the mean squared error over valid samples, or (files with ``coach.score_mode`` =
+``channel_ratio_mean``) the mean over measured channels of each channel's error divided by its own
+good-rep level, so a channel that is noisy in good reps cannot drown the one a fault moves. Score:
+``exp(log(err / median good err) / sd(log good err))`` (1.0 = a typical good rep, each factor e above =
+one spread worse). Files without ``coach.log_error_sd`` (version 1) use the plain ratio
 ``err / median good err``. ``threshold`` = the 95th percentile of good reps' scores, from the file, unless the
 athlete set a personal baseline (`AthleteBaseline`: a few reps marked good, no training). Attribution:
 the channels whose error is furthest above their own good-rep level ("left knee", "trunk") and, for the
@@ -61,8 +64,12 @@ class RepAnomalyScorer:
         m = self.model
         if m.require("coach.model") != "rep_autoencoder":
             raise ModelMetadataError(f"{m.path} is not a rep autoencoder")
-        if tuple(m.json("coach.channels")) != CHANNELS or int(m.require("coach.rep_samples")) != REP_SAMPLES:
+        channels = tuple(m.json("coach.channels"))
+        if not set(channels) <= set(CHANNELS) or int(m.require("coach.rep_samples")) != REP_SAMPLES:
             raise ModelMetadataError(f"{m.path} was trained on other rep channels than this version computes")
+        # The file names its channels; this version computes a superset and picks them by name.
+        self.channels: tuple[str, ...] = channels
+        self._cols = np.array([CHANNELS.index(c) for c in channels])
         self.exercises: tuple[str, ...] = tuple(m.json("coach.exercises"))
         n_e = len(self.exercises)
         self._mean = np.asarray(m.json("coach.rep_mean"), dtype=np.float32).reshape(n_e, REP_SAMPLES, -1)
@@ -75,6 +82,8 @@ class RepAnomalyScorer:
             else None
         )
         self._chan_ref = np.asarray(m.json("coach.channel_reference"), dtype=np.float64).reshape(n_e, -1)
+        # Version 3: each channel's error over its good-rep level, averaged (see the module docstring).
+        self._score_mode = m.meta.get("coach.score_mode", "mse")
         self.version = m.require("coach.version")
         self._names = [i.name for i in m.session.get_inputs()]
 
@@ -89,6 +98,8 @@ class RepAnomalyScorer:
     ) -> AnomalyResult:
         """Score one rep given as a (REP_SAMPLES, C) trajectory (NaN allowed)."""
         e = self.exercises.index(exercise)
+        if trajectory.shape[1] == len(CHANNELS):
+            trajectory = trajectory[:, self._cols]
         z = (trajectory - self._mean[e]) / self._std[e]
         valid = np.isfinite(z)
         z = np.where(valid, z, 0.0).astype(np.float32)
@@ -96,18 +107,22 @@ class RepAnomalyScorer:
         onehot[0, e] = 1.0
         rec = self.model.session.run(None, {self._names[0]: z[None], self._names[1]: onehot})[0][0]
         se = (rec - z) ** 2 * valid
-        n_valid = max(int(valid.sum()), 1)
-        ratio_err = float(se.sum() / n_valid / self._ref[e])
+        per_chan = se.sum(axis=0) / np.maximum(valid.sum(axis=0), 1)
+        ratio = per_chan / self._chan_ref[e]
+        if self._score_mode == "channel_ratio_mean":
+            measured = valid.any(axis=0)
+            err = float(ratio[measured].mean()) if measured.any() else 0.0
+        else:
+            err = float(se.sum() / max(int(valid.sum()), 1))
+        ratio_err = err / self._ref[e]
         if self._log_sd is None:
             score = ratio_err
         else:
             score = float(np.exp(np.log(max(ratio_err, 1e-12)) / float(self._log_sd[e])))
-        per_chan = se.sum(axis=0) / np.maximum(valid.sum(axis=0), 1)
-        ratio = per_chan / self._chan_ref[e]
         order = [int(i) for i in np.argsort(-ratio) if valid[:, i].any()]
         top: list[str] = []
         for i in order:
-            label = CHANNEL_LABELS[CHANNELS[i]]
+            label = CHANNEL_LABELS[self.channels[i]]
             if label not in top and ratio[i] > 2.0:
                 top.append(label)
             if len(top) == 3:
@@ -119,7 +134,7 @@ class RepAnomalyScorer:
             best = max(PHASES, key=lambda p: worst[(pos >= p[1]) & (pos < p[2])].mean())
             phase = best[0]
         thr = self.default_threshold(exercise) if threshold is None else threshold
-        ratios = {CHANNELS[i]: float(ratio[i]) for i in range(len(CHANNELS))}
+        ratios = {c: float(ratio[i]) for i, c in enumerate(self.channels)}
         return AnomalyResult(score, thr, tuple(top), phase, ratios)
 
     def score_rep(

@@ -8,12 +8,14 @@ feature code as real poses. The same (activity, seed, fault, options) always giv
 
 Camera model: pinhole, horizontal field of view 45-80 degrees, landscape or portrait frame, placed at a
 random yaw around the athlete (0 = in front, 90 = the athlete's left side), pitch (camera above or below
-the athlete's centre, looking at it), small roll, and at the distance that makes the athlete fill 40-90 %
-of the frame, with the athlete off-centre by up to 10 % of the frame.
+the athlete's centre, looking at it; a few clips from steeply above, 40-88 degrees), small roll, and at
+the distance that makes the athlete fill 40-90 % of the frame, with the athlete off-centre by up to 10 %
+of the frame.
 
 Visibility model (what MediaPipe reports, roughly): landmarks on the side turned away from the camera get
 visibility ~0.2-0.7, the near side and the face towards the camera ~0.9-1; landmarks outside the image get
-low visibility and presence. Noise: per-landmark Gaussian jitter of ~0.3-1 % of the body's image height
+low visibility and presence. Occlusion: in some clips the hands, the feet or one arm stay hidden
+(low visibility) throughout. Noise: per-landmark Gaussian jitter of ~0.3-1 % of the body's image height
 (larger on the far side), plus occasional whole-pose dropouts and left/right swap spans in side views.
 
 Threads: pure; any thread.
@@ -39,8 +41,17 @@ ACTIVITY_LABELS: tuple[str, ...] = tuple(MOTIONS)
 _LEFT_SIDE = np.array([("LEFT" in n) for n in L.__members__])
 _RIGHT_SIDE = np.array([("RIGHT" in n) for n in L.__members__])
 _FACE = np.arange(11)
+_ARM_EXERCISES = frozenset({"bicep_curl", "lateral_raise", "shoulder_press"})
 _FEET = np.array([int(i) for i in (L.LEFT_ANKLE, L.RIGHT_ANKLE, L.LEFT_HEEL, L.RIGHT_HEEL,
                                    L.LEFT_FOOT_INDEX, L.RIGHT_FOOT_INDEX)])  # fmt: skip
+_HANDS = [int(i) for i in (L.LEFT_WRIST, L.RIGHT_WRIST, L.LEFT_PINKY, L.RIGHT_PINKY, L.LEFT_INDEX,
+                            L.RIGHT_INDEX, L.LEFT_THUMB, L.RIGHT_THUMB)]  # fmt: skip
+_OCCLUDABLE = (
+    np.array(_HANDS),
+    _FEET,
+    np.array([int(i) for i in (L.LEFT_ELBOW, L.LEFT_WRIST, L.LEFT_PINKY, L.LEFT_INDEX, L.LEFT_THUMB)]),
+    np.array([int(i) for i in (L.RIGHT_ELBOW, L.RIGHT_WRIST, L.RIGHT_PINKY, L.RIGHT_INDEX, L.RIGHT_THUMB)]),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,13 +74,20 @@ class SynthOptions:
     duration_s: tuple[float, float] = (6.0, 10.0)
     fps_choices: tuple[float, ...] = (24.0, 25.0, 30.0, 30.0, 60.0)
     yaw_deg: tuple[float, float] = (-180.0, 180.0)
-    pitch_deg: tuple[float, float] = (-10.0, 30.0)  # positive = camera above, looking down
+    pitch_deg: tuple[float, float] = (-15.0, 30.0)  # positive = camera above, looking down
     fill: tuple[float, float] = (0.4, 0.9)
     noise: tuple[float, float] = (0.002, 0.008)  # jitter sd as a share of the body's image height
     dropout_rate: float = 0.3  # probability of one whole-pose dropout span in a clip
     swap_rate: float = 0.3  # probability of a left/right swap span (side views only)
     fault_severity: tuple[float, float] = (0.3, 1.0)
     close_up_rate: float = 0.1  # share of clips framed on the upper body (legs out of the image)
+    # Arm exercises are filmed from close more often (a phone propped in front; the real curl clips).
+    close_up_rate_arms: float = 0.3
+    # Share of clips filmed from steeply above (a phone on a shelf, a camera looking down the back of a
+    # push-up): every activity gets them, so a steep view alone says nothing about the movement.
+    occlusion_rate: float = 0.15  # share of clips with the hands, the feet or one arm hidden throughout
+    high_view_rate: float = 0.1
+    high_pitch_deg: tuple[float, float] = (40.0, 88.0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,8 +125,10 @@ class SynthClip:
 def _rotation(yaw: float, pitch: float, roll: float) -> np.ndarray:
     """Rows = camera axes (x right, y down, z forward) in body coordinates, for a camera at `yaw` around the
     athlete looking back at it, tilted down by `pitch`, rolled by `roll` (radians)."""
-    # Looking direction from the camera towards the athlete.
-    fwd = -np.array([np.sin(yaw) * np.cos(pitch), -np.sin(pitch), np.cos(yaw) * np.cos(pitch)])
+    # Looking direction from the camera towards the athlete: minus the camera's direction from the athlete,
+    # which points up (+y) when the camera is above. (Before version 3 of the models the sign of this y
+    # was wrong and a "camera above" was below the athlete, looking up.)
+    fwd = -np.array([np.sin(yaw) * np.cos(pitch), np.sin(pitch), np.cos(yaw) * np.cos(pitch)])
     fwd /= np.linalg.norm(fwd)
     right = np.cross(fwd, np.array([0.0, 1.0, 0.0]))
     right /= np.linalg.norm(right)
@@ -135,7 +155,7 @@ def generate(
 ) -> SynthClip:
     """Generate one clip of `activity` (one of `ACTIVITY_LABELS`) with an optional `fault` from
     ``FAULTS[activity]``. `camera_yaw_deg` fixes the viewpoint; `clean` turns off noise, dropouts and swaps
-    (visibility still follows the view)."""
+    (visibility still follows the view), close-ups and steep high views."""
     if activity not in MOTIONS:
         raise ValueError(f"unknown activity {activity!r}; known: {', '.join(MOTIONS)}")
     if fault is not None and fault not in FAULTS[activity]:
@@ -156,6 +176,9 @@ def generate(
     w, h = image_size
     yaw = np.radians(camera_yaw_deg if camera_yaw_deg is not None else rng.uniform(*opt.yaw_deg))
     pitch = np.radians(rng.uniform(*opt.pitch_deg))
+    high_view = rng.random() < opt.high_view_rate and not clean
+    if high_view:
+        pitch = np.radians(rng.uniform(*opt.high_pitch_deg))
     roll = np.radians(rng.normal(0, 2.0))
     fov = np.radians(rng.uniform(45, 80))
     f = 0.5 * w / np.tan(0.5 * fov)
@@ -166,15 +189,17 @@ def generate(
     ext_y = np.ptp(ortho[..., 1])
     fill = rng.uniform(*opt.fill)
     dist = f * max(ext_x / (fill * w), ext_y / (fill * h)) + 0.5 * np.ptp(ortho[..., 2])
-    close_up = bool(rng.random() < opt.close_up_rate) and not clean
+    rate = opt.close_up_rate_arms if activity in _ARM_EXERCISES else opt.close_up_rate
+    # A close-up is a phone propped near the athlete at about trunk height, not one looking down.
+    close_up = bool(rng.random() < rate) and not clean and not high_view
     if close_up:
-        # Close-up framing (phone propped near the athlete): aim at the trunk from ~60 % of the distance,
+        # Close-up framing (phone propped near the athlete): aim at the trunk from ~50 % of the distance,
         # so the legs leave the image and come back with low visibility, as on real close-up clips.
         upper = (
             pts[:, [L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP, L.RIGHT_HIP]].reshape(-1, 3).mean(axis=0)
         )
         ortho = ortho - (upper - centre) @ rot.T
-        dist *= float(rng.uniform(0.5, 0.7))
+        dist *= float(rng.uniform(0.4, 0.6))
     offset = np.array([rng.uniform(-0.1, 0.1) * w, rng.uniform(-0.1, 0.1) * h])
     cam = ortho + np.array([0.0, 0.0, dist])
     u = f * cam[..., 0] / cam[..., 2] + 0.5 * w + offset[0]
@@ -205,6 +230,11 @@ def generate(
     inside = (u >= 0) & (u <= w) & (v >= 0) & (v <= h)
     presence = np.where(inside, 0.99, 0.15)
     vis = np.where(inside, vis, np.minimum(vis, 0.1))
+    if rng.random() < opt.occlusion_rate and not clean:
+        # Something hides one part of the body for the whole clip (a barbell and plates over the hands,
+        # a bench over the feet, a tight crop): the pose model reports it with low visibility.
+        group = _OCCLUDABLE[int(rng.integers(len(_OCCLUDABLE)))]
+        vis[:, group] = np.minimum(vis[:, group], rng.uniform(0.02, 0.3))
     vis = np.clip(vis, 0.01, 0.999)
 
     lm = np.empty((n, NUM_LANDMARKS, 5))

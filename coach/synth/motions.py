@@ -19,6 +19,9 @@ forward_lean        squat, lunge                                extra trunk lean
 heel_lift           squat, deadlift                             heels rise with depth (12-25 deg)
 hips_rising_first   squat, deadlift                             on the way up the knees extend before the
                                                                 trunk rises (trunk lean grows)
+rounded_back        deadlift                                    the back rounds with depth: the shoulders
+                                                                come 10-20 % closer to the hips and drop
+                                                                forward (+8-18 deg of trunk lean)
 hip_sag             pushup                                      hips drop below the shoulder-ankle line
 elbow_drift         bicep_curl, shoulder_press                  upper arm swings forward during the rep
 overstride          running, walking                            foot lands far ahead of the hips with a
@@ -60,7 +63,7 @@ __all__ = ["FAULTS", "MOTIONS", "Motion", "rep_schedule"]
 
 FAULTS: dict[str, tuple[str, ...]] = {
     "squat": ("knee_valgus", "shallow_depth", "forward_lean", "heel_lift", "hips_rising_first"),
-    "deadlift": ("heel_lift", "hips_rising_first"),
+    "deadlift": ("heel_lift", "hips_rising_first", "rounded_back"),
     "pushup": ("hip_sag", "shallow_depth"),
     "lunge": ("knee_valgus", "shallow_depth", "forward_lean"),
     "jumping_jack": ("shallow_depth",),
@@ -195,12 +198,14 @@ def _assemble(
     arms: dict[int, tuple[np.ndarray | float, np.ndarray | float, np.ndarray | float, np.ndarray]],
     *,
     head_pitch: np.ndarray | float = 0.0,
+    torso_scale: np.ndarray | float = 1.0,
 ) -> None:
-    """Place hips, shoulders, arms and head. `arms[side]` = (elevation, plane, elbow flex, bend (N, 3))."""
+    """Place hips, shoulders, arms and head. `arms[side]` = (elevation, plane, elbow flex, bend (N, 3));
+    `torso_scale` (N,) shortens the hip-to-shoulder chord (a rounding back)."""
     n = len(pelvis)
     for side in SIDES:
         sk[LEG_NAMES[side][0]] = pelvis + side * body.hip_half * pelvis_frame.left
-    mid_sh = pelvis + body.torso * trunk.up
+    mid_sh = pelvis + body.torso * _bc1(torso_scale, n) * trunk.up
     for side in SIDES:
         sh = mid_sh + side * body.shoulder_half * trunk.left
         names = ARM_NAMES[side]
@@ -213,6 +218,10 @@ def _assemble(
     head_fwd = rotate(trunk.fwd, trunk.left, hp)
     centre = mid_sh + body.neck * head_up
     head(sk, centre, Frame3(head_up, head_fwd, trunk.left), body)
+
+
+def _bc1(v: np.ndarray | float, n: int) -> np.ndarray:
+    return np.broadcast_to(np.asarray(v, dtype=np.float64), (n,))[:, None]
 
 
 def _planted_legs(
@@ -266,7 +275,8 @@ def _squat_like(
         # Real side-view deadlifts (pose cache): hip angle down to ~45-55 deg, knee ~65-80 deg from the
         # floor, trunk ~65-75 deg from vertical; shins stay near vertical (the bar path is vertical).
         k_max = D(rng.uniform(15, 40) if romanian else rng.uniform(70, 115))
-        lean_max = D(rng.uniform(65, 88) if romanian else rng.uniform(55, 80))
+        # Stiff-legged pulls often hinge less (real side view: ~55 deg with the knees nearly straight).
+        lean_max = D(rng.uniform(45, 88) if romanian else rng.uniform(55, 80))
         half, _, dirs = _stance(rng, body, (0.9, 1.5), (0, 15))
         shin_share = float(rng.uniform(0.15, 0.3))
         carriage = None
@@ -296,6 +306,12 @@ def _squat_like(
         lean = lean + D(15 + 15 * sev) * np.clip(p_trunk - p_knee, 0, 1)
     if fault == "forward_lean":
         lean = lean + D(20 + 15 * sev) * p
+    torso_scale = np.ones(n)
+    if fault == "rounded_back":
+        # MediaPipe has no spine points: a rounding back shows as the shoulders coming closer to the hips
+        # and further forward and down (the chord of a curved back).
+        torso_scale = 1.0 - (0.10 + 0.10 * sev) * p
+        lean = lean + D(8 + 10 * sev) * p
     sway = _smooth_noise(rng, n, fps, D(2))
     pelvis = np.stack([_smooth_noise(rng, n, fps, 0.01), y, z], axis=1)
     zero = np.zeros(n)
@@ -314,7 +330,7 @@ def _squat_like(
                 carriage.elbow,
                 _bend_vector(carriage.bend, trunk, s),
             )
-    _assemble(sk, body, pelvis, pelvis_frame, trunk, arms, head_pitch=-0.5 * lean)
+    _assemble(sk, body, pelvis, pelvis_frame, trunk, arms, head_pitch=-0.5 * lean, torso_scale=torso_scale)
     valgus = D(25 + 25 * sev) * p if fault == "knee_valgus" else zero
     toes, bends, lifts = {}, {}, {}
     for s in SIDES:
@@ -341,7 +357,13 @@ def _pushup(rng, n, fps, body, fault, sev) -> Motion:
     hand_w = body.shoulder_half + float(rng.uniform(0.03, 0.15))
     # Arms nearly locked out at the top: shoulder height that leaves the hand-to-shoulder reach at 99 %.
     top = 0.03 + float(np.sqrt((0.99 * arm_len) ** 2 - (hand_w - body.shoulder_half) ** 2 - 0.05**2))
-    bottom = float(rng.uniform(0.10, 0.20)) * body.height / 1.75
+    # Bottom from the elbow angle there: real push-ups (pose cache, side views) bottom out at ~60-100 deg
+    # of elbow angle with the shoulders well above the hands, not folded flat on the floor.
+    elbow_bottom = D(rng.uniform(60, 100))
+    reach = np.sqrt(
+        body.upper_arm**2 + body.forearm**2 - 2 * body.upper_arm * body.forearm * np.cos(elbow_bottom)
+    )
+    bottom = 0.03 + float(np.sqrt(max(reach**2 - (hand_w - body.shoulder_half) ** 2 - 0.05**2, 0.01)))
     if fault == "shallow_depth":
         bottom = top - (0.35 + 0.2 * (1 - sev)) * (top - bottom)
     y_sh = top - p * (top - bottom)
@@ -372,6 +394,7 @@ def _pushup(rng, n, fps, body, fault, sev) -> Motion:
     t_fwd = np.cross(t_left, t_up)
     sk = Skeleton(n)
     flare = float(rng.uniform(0.2, 0.9))
+    foot_pitch = D(rng.uniform(30, 75))
     for s in SIDES:
         sk[LEG_NAMES[s][0]] = hip_c + s * body.hip_half * t_left
         sh = sh_c + s * body.shoulder_half * t_left
@@ -387,8 +410,9 @@ def _pushup(rng, n, fps, body, fault, sev) -> Motion:
         off = s * body.hip_half * t_left * 0.8
         sk[LEG_NAMES[s][1]] = knee_c + off
         sk[LEG_NAMES[s][2]] = ankle_c + off
-        # Toes tucked under: the foot points down from the ankle to the floor.
-        heel, toe = foot_from_ankle(ankle_c + off, _n3(-FWD, n), D(80), body)
+        # Toes tucked under: the foot points down and back from the ankle to the floor (real side views
+        # read ~95-125 deg at the ankle).
+        heel, toe = foot_from_ankle(ankle_c + off, _n3(-FWD, n), foot_pitch, body)
         sk[LEG_NAMES[s][3]], sk[LEG_NAMES[s][4]] = heel, toe
         del hip_s
     centre = sh_c + body.neck * _unit(t_up + 0.3 * t_fwd)
@@ -516,8 +540,14 @@ def _upper_body(rng, n, fps, body, fault, sev, kind: str) -> Motion:
         else:
             ps = p
         if kind == "bicep_curl":
-            elev = D(rng.uniform(2, 12)) + (D(30 + 25 * sev) * ps if fault == "elbow_drift" else 0.0)
-            flex = D(rng.uniform(10, 30)) + D(rng.uniform(90, 120)) * ps
+            # Real curls in MediaPipe's world landmarks (pose cache, front and side views): the elbow
+            # angle bottoms out at ~70-80 deg (the forearm foreshortens towards the camera, so the pose
+            # model under-reads the flexion) and the upper arm hangs 15-40 deg off the trunk, moving a
+            # little forward as the weight comes up.
+            elev = D(rng.uniform(5, 25)) + D(rng.uniform(0, 12)) * ps
+            if fault == "elbow_drift":
+                elev = elev + D(30 + 25 * sev) * ps
+            flex = D(rng.uniform(10, 25)) + D(rng.uniform(75, 110)) * ps
             arms[s] = (elev, D(rng.uniform(-10, 30)), flex, trunk.fwd + 0.2 * trunk.up)
         elif kind == "lateral_raise":
             top = D(rng.uniform(80, 100))
@@ -570,7 +600,8 @@ def _gait(rng, n, fps, body, fault, sev, running: bool) -> Motion:
         off = 0.0 if s == 1 else 0.5
         u = (phase - off) % 1.0
         swing = D(35 if running else 20) * -np.cos(2 * np.pi * (u - duty / 2))
-        elbow = D(rng.uniform(75, 100)) if running else D(rng.uniform(10, 30))
+        # Walkers' arms hang with the elbows a little bent (real side views: ~135-165 deg).
+        elbow = D(rng.uniform(75, 100)) if running else D(rng.uniform(15, 45))
         arms[-s] = (swing, D(5), elbow, trunk.fwd + 0.3 * trunk.up)  # arms swing against their own leg
     sk = Skeleton(n)
     _assemble(
