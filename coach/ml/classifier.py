@@ -123,8 +123,15 @@ class LiveExerciseClassifier:
         self.c = classifier
         self.hop_s, self.tau_s, self.enter, self.min_dwell_s = hop_s, tau_s, enter, min_dwell_s
         # Enough frames for a window at up to 120 fps plus slack.
-        self._frames: deque[np.ndarray] = deque(maxlen=int(math.ceil(classifier.window_s * 120)) + 16)
-        self._ts: deque[float] = deque(maxlen=self._frames.maxlen)
+        # Per frame: its features once computed (None until then) and the pose they come from. Features are
+        # computed in one batch when the model runs (every `hop_s`), not frame by frame: `frame_features` is
+        # vectorised over frames, so four frames cost about what one does, and the live analysis thread
+        # keeps that time for pose. Rows do not depend on each other, so the result is the same.
+        size = int(math.ceil(classifier.window_s * 120)) + 16
+        self._frames: deque[np.ndarray | None] = deque(maxlen=size)
+        self._poses: deque[tuple[np.ndarray, np.ndarray] | None] = deque(maxlen=size)
+        self._ts: deque[float] = deque(maxlen=size)
+        self._image_size: tuple[int, int] = (1, 1)
         self._smoothed: np.ndarray | None = None
         self._last_run: float | None = None
         self._label: str | None = None
@@ -139,9 +146,14 @@ class LiveExerciseClassifier:
         if landmarks is None or world is None:
             row = np.full(len(FEATURE_NAMES) + 2, np.nan)
             row[len(FEATURE_NAMES) - 1] = 0.0
+            self._frames.append(row)
+            self._poses.append(None)
         else:
-            row = frame_features(landmarks, world, image_size)[0]
-        self._frames.append(row)
+            if image_size != self._image_size:
+                self._compute_pending()  # pending rows belong to the old size
+                self._image_size = image_size
+            self._frames.append(None)
+            self._poses.append((np.asarray(landmarks), np.asarray(world)))
         self._ts.append(t)
         if self._ts[-1] - self._ts[0] < 0.5 * self.c.window_s:
             return None
@@ -149,6 +161,7 @@ class LiveExerciseClassifier:
             return None
         dt = t - self._last_run if self._last_run is not None else self.hop_s
         self._last_run = t
+        self._compute_pending()
         x = self.c.window(np.asarray(self._frames), np.asarray(self._ts), t)
         if x[:, -1].mean() < 0.5:
             return None  # mostly nobody in view: keep the current state
@@ -170,3 +183,15 @@ class LiveExerciseClassifier:
         return LiveState(
             t, self._label, conf, top, dict(zip(self.c.labels, map(float, s), strict=True)), switched
         )
+
+    def _compute_pending(self) -> None:
+        """Features of the frames that have a pose but no row yet, in one vectorised call."""
+        todo = [i for i, row in enumerate(self._frames) if row is None]
+        if not todo:
+            return
+        poses = [self._poses[i] for i in todo]
+        lm = np.stack([p[0] for p in poses if p is not None])
+        world = np.stack([p[1] for p in poses if p is not None])
+        rows = frame_features(lm, world, self._image_size)
+        for i, row in zip(todo, rows, strict=True):
+            self._frames[i] = row

@@ -75,8 +75,10 @@ def _max(*v: float) -> float:
     return max(f) if f else math.nan
 
 
-def _dist(p: np.ndarray, a: int, b: int) -> float:
-    return float(np.hypot(*(p[a] - p[b])))
+def _dist(p: list[list[float]], a: int, b: int) -> float:
+    # Plain floats (a pose's pixels as nested lists): numpy's per-call overhead dominates for two numbers,
+    # and this runs several times per frame on the live analysis thread.
+    return math.hypot(p[a][0] - p[b][0], p[a][1] - p[b][1])
 
 
 def _angle3(a: np.ndarray, b: np.ndarray, c: np.ndarray) -> float:
@@ -108,29 +110,31 @@ def _knee_over_foot(world: np.ndarray) -> tuple[float, float]:
     medial from lateral), the knee, ankle, heel and toe of that leg; NaN otherwise. MediaPipe's world y
     points down, so "vertical" is the world y axis (a camera pitched by a few degrees tilts it slightly).
     """
-    w = world.astype(np.float64)
-    hip_line = w[L.LEFT_HIP] - w[L.RIGHT_HIP]  # points to the athlete's left
+    # Plain floats: a dozen three-component products per frame are far cheaper without numpy's per-call cost.
+    w = world.astype(np.float64).tolist()
+    lh, rh = w[L.LEFT_HIP], w[L.RIGHT_HIP]
+    hip_line = (lh[0] - rh[0], lh[1] - rh[1], lh[2] - rh[2])  # points to the athlete's left
     out = []
     for side, (knee, ankle, heel, toe) in (
         (1.0, (L.LEFT_KNEE, L.LEFT_ANKLE, L.LEFT_HEEL, L.LEFT_FOOT_INDEX)),
         (-1.0, (L.RIGHT_KNEE, L.RIGHT_ANKLE, L.RIGHT_HEEL, L.RIGHT_FOOT_INDEX)),
     ):
-        foot = w[toe] - w[heel]
-        horiz = np.array([foot[0], 0.0, foot[2]])
-        h_len, f_len = float(np.linalg.norm(horiz)), float(np.linalg.norm(foot))
-        shank = w[knee] - w[ankle]
-        s_len = float(np.linalg.norm(shank))
+        fx, fy, fz = (w[toe][i] - w[heel][i] for i in range(3))
+        h_len, f_len = math.hypot(fx, fz), math.sqrt(fx * fx + fy * fy + fz * fz)
+        sx, sy, sz = (w[knee][i] - w[ankle][i] for i in range(3))
+        s_len = math.sqrt(sx * sx + sy * sy + sz * sz)
         # Every comparison is False on NaN, so a missing landmark ends here as NaN.
         if not (h_len > _MIN_FOOT_HORIZONTAL * f_len and s_len > 0):
             out.append(math.nan)
             continue
-        normal = np.array([horiz[2], 0.0, -horiz[0]]) / h_len  # horizontal, perpendicular to the foot
-        lateral = float(normal @ hip_line) * side
+        nx, nz = fz / h_len, -fx / h_len  # horizontal, perpendicular to the foot
+        lateral = (nx * hip_line[0] + nz * hip_line[2]) * side
         if not abs(lateral) > 0:
             out.append(math.nan)
             continue
-        normal *= math.copysign(1.0, lateral)  # away from the midline
-        out.append(math.degrees(math.asin(max(-1.0, min(1.0, float(shank @ normal) / s_len)))))
+        sign = math.copysign(1.0, lateral)  # away from the midline
+        along = sign * (sx * nx + sz * nz)
+        out.append(math.degrees(math.asin(max(-1.0, min(1.0, along / s_len)))))
     return out[0], out[1]
 
 
@@ -157,6 +161,7 @@ def frame_features(pose: Pose | None) -> dict[str, float]:
 
 def _features(pose: Pose) -> dict[str, float]:
     p = pose.pixels().astype(np.float64)
+    pl = p.tolist()
     ang = {k: float(v) for k, v in body_angles(p).items()}
     f: dict[str, float] = {}
     for joint in ("knee", "hip", "elbow", "shoulder"):
@@ -169,8 +174,8 @@ def _features(pose: Pose) -> dict[str, float]:
     f["shoulder_max"] = _max(ang["left_shoulder"], ang["right_shoulder"])
     f["trunk_lean"] = ang["trunk_lean"]
 
-    shank = _mean(_dist(p, L.LEFT_KNEE, L.LEFT_ANKLE), _dist(p, L.RIGHT_KNEE, L.RIGHT_ANKLE))
-    torso = _mean(_dist(p, L.LEFT_SHOULDER, L.LEFT_HIP), _dist(p, L.RIGHT_SHOULDER, L.RIGHT_HIP))
+    shank = _mean(_dist(pl, L.LEFT_KNEE, L.LEFT_ANKLE), _dist(pl, L.RIGHT_KNEE, L.RIGHT_ANKLE))
+    torso = _mean(_dist(pl, L.LEFT_SHOULDER, L.LEFT_HIP), _dist(pl, L.RIGHT_SHOULDER, L.RIGHT_HIP))
     # The lower ankle in the image is the one on the ground (the other may be stepping or hidden).
     ground = _max(p[L.LEFT_ANKLE, 1], p[L.RIGHT_ANKLE, 1])
     hip_y = _mean(p[L.LEFT_HIP, 1], p[L.RIGHT_HIP, 1])
@@ -190,7 +195,7 @@ def _features(pose: Pose) -> dict[str, float]:
     vis = pose.visibility
     pitches = []
     for heel, toe in ((L.LEFT_HEEL, L.LEFT_FOOT_INDEX), (L.RIGHT_HEEL, L.RIGHT_FOOT_INDEX)):
-        foot = _dist(p, heel, toe)
+        foot = _dist(pl, heel, toe)
         seen = min(float(vis[heel]), float(vis[toe])) >= _FOOT_CONFIDENT_VISIBILITY  # NaN -> False
         pitches.append(float(p[toe, 1] - p[heel, 1]) / foot if foot > 0 and seen else math.nan)
     f["heel_lift"] = _max(*pitches)
@@ -203,7 +208,7 @@ def _features(pose: Pose) -> dict[str, float]:
         (p[L.RIGHT_SHOULDER, 1] - p[L.RIGHT_WRIST, 1]) / torso,
     )
     f["ear_shoulder_gap"] = _mean(
-        _dist(p, L.LEFT_EAR, L.LEFT_SHOULDER) / torso, _dist(p, L.RIGHT_EAR, L.RIGHT_SHOULDER) / torso
+        _dist(pl, L.LEFT_EAR, L.LEFT_SHOULDER) / torso, _dist(pl, L.RIGHT_EAR, L.RIGHT_SHOULDER) / torso
     )
     # Pushup (side view): hip below the shoulder-ankle line = sag (> 0), above = pike (< 0).
     f["hip_sag"] = _mean(
