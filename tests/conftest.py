@@ -5,6 +5,9 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+import threading
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -62,3 +65,20 @@ def squat_session(tmp_path_factory: pytest.TempPathFactory, full_model: Path) ->
                             "--no-index", "--pose-model", str(full_model)])
     assert code == 0
     return out
+
+
+@pytest.fixture
+def no_thread_left_behind() -> Iterator[None]:
+    """Fail a test that leaves a Python thread or a Qt pool thread running (after a 2 s grace). Modules
+    use it with `pytest.mark.usefixtures("no_thread_left_behind")`."""
+    from PySide6.QtCore import QThreadPool
+
+    before = set(threading.enumerate())
+    yield
+    deadline = time.monotonic() + 2.0
+    left = [t for t in threading.enumerate() if t not in before and t.is_alive()]
+    while left and time.monotonic() < deadline:
+        time.sleep(0.05)
+        left = [t for t in left if t.is_alive()]
+    assert not left, f"threads left running: {[t.name for t in left]}"
+    assert QThreadPool.globalInstance().activeThreadCount() == 0, "a QThreadPool worker is still running"

@@ -20,7 +20,7 @@ import pytest
 from openai_server import ANSWER, ChatServer, serve_chat
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QGuiApplication
-from test_replay_window import CLIP, no_thread_left_behind, recorded  # noqa: F401 - fixtures used here
+from test_replay_window import CLIP, recorded  # noqa: F401 - a fixture used here
 
 from coach.cues import RecordingSpeaker
 from coach.feedback import FeedbackService
@@ -30,7 +30,7 @@ from coach.ui.feedback_panel import FeedbackPanel, FeedbackSettingsDialog, make_
 from coach.ui.pipeline_factory import DefaultPipelineFactory
 from coach.ui.window import LiveWindow
 
-pytestmark = pytest.mark.video
+pytestmark = [pytest.mark.video, pytest.mark.usefixtures("no_thread_left_behind")]
 
 KEY = "sk-test-" + secrets.token_hex(20)
 ATHLETE = "Jane Roe"

@@ -15,7 +15,7 @@ import pytest
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 from test_library_fixtures import run_events, squat_events, write_session
-from test_replay_window import no_thread_left_behind, recorded  # noqa: F401 - fixtures used here
+from test_replay_window import recorded  # noqa: F401 - a fixture used here
 
 from coach.cues import RecordingSpeaker
 from coach.library import Library
@@ -25,7 +25,7 @@ from coach.ui.pipeline_factory import DefaultPipelineFactory
 from coach.ui.replay import ReplayWindow
 from coach.ui.window import LiveWindow
 
-pytestmark = pytest.mark.video
+pytestmark = [pytest.mark.video, pytest.mark.usefixtures("no_thread_left_behind")]
 
 REPS_COLUMN = SessionTableModel.COLUMNS.index("Reps")
 STATUS_COLUMN = SessionTableModel.COLUMNS.index("Status")

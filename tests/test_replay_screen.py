@@ -8,13 +8,12 @@ from __future__ import annotations
 import json
 import shutil
 import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import Qt, QThreadPool
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QPushButton
 
 from coach.cli import record_cmd
@@ -30,7 +29,7 @@ SQUAT = VIDEOS / "squat__front__nowva_goblet.mp4"
 RUNNING = VIDEOS / "running__treadmill_side__gaitlab_male_side.mp4"
 SHORT = VIDEOS / "deadlift__side__posereader_heel_lift.mp4"  # 64 frames: a whole clip in a few seconds
 
-pytestmark = pytest.mark.video
+pytestmark = [pytest.mark.video, pytest.mark.usefixtures("no_thread_left_behind")]
 
 
 def _record(out: Path, clip: Path, exercise: str, model: Path, *extra: str) -> Path:
@@ -52,17 +51,6 @@ def recorded_run(tmp_path_factory: pytest.TempPathFactory, full_model: Path) -> 
                    "--duration", "4")
 
 
-@pytest.fixture(autouse=True)
-def no_thread_left_behind() -> Iterator[None]:
-    before = set(threading.enumerate())
-    yield
-    deadline = time.monotonic() + 2.0
-    left = [t for t in threading.enumerate() if t not in before and t.is_alive()]
-    while left and time.monotonic() < deadline:
-        time.sleep(0.05)
-        left = [t for t in left if t.is_alive()]
-    assert not left, f"threads left running: {[t.name for t in left]}"
-    assert QThreadPool.globalInstance().activeThreadCount() == 0
 
 
 @pytest.fixture

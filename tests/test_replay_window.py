@@ -4,14 +4,13 @@ pose model), driven as a coach would: keys, clicks on the rep list and the plot,
 from __future__ import annotations
 
 import shutil
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, QPointF, Qt, QThreadPool
+from PySide6.QtCore import QPoint, QPointF, Qt
 
 from coach.replay import ReplayModel
 from coach.session import SessionReader
@@ -20,7 +19,7 @@ from coach.ui.replay import ReplayWindow
 # The clip behind `recorded` (conftest.squat_session); other modules import it with the fixtures.
 CLIP = Path(__file__).resolve().parents[1].parent / "shared" / "videos" / "squat__front__nowva_goblet.mp4"
 
-pytestmark = pytest.mark.video
+pytestmark = [pytest.mark.video, pytest.mark.usefixtures("no_thread_left_behind")]
 
 
 @pytest.fixture(scope="module")
@@ -35,17 +34,6 @@ def session(recorded: Path, tmp_path: Path) -> Path:
     return Path(shutil.copytree(recorded, tmp_path / "session"))
 
 
-@pytest.fixture(autouse=True)
-def no_thread_left_behind() -> Iterator[None]:
-    before = set(threading.enumerate())
-    yield
-    deadline = time.monotonic() + 2.0
-    left = [t for t in threading.enumerate() if t not in before and t.is_alive()]
-    while left and time.monotonic() < deadline:
-        time.sleep(0.05)
-        left = [t for t in left if t.is_alive()]
-    assert not left, f"threads left running: {[t.name for t in left]}"
-    assert QThreadPool.globalInstance().activeThreadCount() == 0
 
 
 @pytest.fixture

@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings, Qt, QThreadPool
+from PySide6.QtCore import QSettings, Qt
 
 from coach.cues import RecordingSpeaker
 from coach.library import Library
@@ -25,21 +24,9 @@ from coach.ui.window import LiveWindow
 
 CLIP = Path(__file__).resolve().parents[1].parent / "shared" / "videos" / "squat__front__nowva_goblet.mp4"
 
-pytestmark = pytest.mark.video
+pytestmark = [pytest.mark.video, pytest.mark.usefixtures("no_thread_left_behind")]
 
 
-@pytest.fixture(autouse=True)
-def no_thread_left_behind() -> Iterator[None]:
-    """Fail a test that leaves a Python thread or a Qt pool thread running (after a short grace)."""
-    before = set(threading.enumerate())
-    yield
-    deadline = time.monotonic() + 2.0
-    left = [t for t in threading.enumerate() if t not in before and t.is_alive()]
-    while left and time.monotonic() < deadline:
-        time.sleep(0.05)
-        left = [t for t in left if t.is_alive()]
-    assert not left, f"threads left running: {[t.name for t in left]}"
-    assert QThreadPool.globalInstance().activeThreadCount() == 0, "a QThreadPool worker is still running"
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,7 +22,7 @@ REPO = Path(__file__).resolve().parents[1]
 CLIP = REPO.parent / "shared" / "videos" / "squat__front__nowva_goblet.mp4"
 DOCS_SHOT = REPO / "docs" / "screenshot.png"
 
-pytestmark = pytest.mark.video
+pytestmark = [pytest.mark.video, pytest.mark.usefixtures("no_thread_left_behind")]
 
 _RUN_LIVE = (
     "import argparse, sys\n"
@@ -35,12 +34,6 @@ _RUN_LIVE = (
 )
 
 
-@pytest.fixture(autouse=True)
-def no_thread_left_behind() -> Iterator[None]:
-    before = set(threading.enumerate())
-    yield
-    left = [t.name for t in threading.enumerate() if t not in before and t.is_alive()]
-    assert not left, f"threads left running: {left}"
 
 
 @pytest.fixture

@@ -126,14 +126,12 @@ def run(args: argparse.Namespace) -> int:
 
 def _index(directory: Path) -> None:
     """Add the finished session to the library, so `coach sessions list` and trends see it at once."""
-    from coach.library import Library, LibraryError
+    from coach.library import index_session
 
-    try:
-        with Library() as library:
-            library.add(directory)
-    except (LibraryError, OSError) as exc:
+    error = index_session(directory)
+    if error is not None:
         # The recording itself is safe on disk; indexing can be redone with `coach sessions add`.
-        print(f"coach: session recorded but not indexed ({exc}); run: coach sessions add {directory}",
+        print(f"coach: session recorded but not indexed ({error}); run: coach sessions add {directory}",
               file=sys.stderr)
 
 

@@ -432,3 +432,19 @@ def _manifest_id(directory: Path) -> str | None:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         return None
     return str(data["id"]) if isinstance(data, dict) and data.get("id") else None
+
+
+def index_session(directory: Path, *, refresh_only: bool = False) -> str | None:
+    """Add (or, with `refresh_only`, re-index only if already indexed) the session at `directory` in the
+    user's library; returns why that failed, else None. Never raises for a library problem: the session
+    itself is safe on disk either way, and `coach sessions add DIR` can index it later."""
+    try:
+        with Library() as library:
+            if refresh_only:
+                library.refresh(directory)
+            else:
+                library.add(directory)
+    except (LibraryError, OSError, sqlite3.Error) as exc:
+        log.warning("session %s not indexed: %s", directory, exc)
+        return str(exc)
+    return None

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import logging
 import os
-import sqlite3
 from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from coach.activities import is_gait
-from coach.library import Library, LibraryError
+from coach.library import index_session
 from coach.live.activity import canonical_activity
 from coach.replay.compare import ComparePlayer, pick_pair
 from coach.replay.corrections import Corrections
@@ -194,8 +193,4 @@ class ReplayModel:
 def refresh_library(session_dir: Path) -> None:
     """Re-index `session_dir` in the user's library if it is indexed there. A library that cannot be
     opened or read is logged, never raised: the correction itself is already saved in the session."""
-    try:
-        with Library() as library:
-            library.refresh(session_dir)
-    except (LibraryError, sqlite3.Error, OSError) as exc:
-        log.warning("library not updated after a correction of %s: %s", session_dir, exc)
+    index_session(session_dir, refresh_only=True)

@@ -4,7 +4,7 @@ window's File > Open run before they can show a video the coach never recorded.
 The video goes through `coach.session.headless.record_session` exactly as `coach record --source VIDEO`
 does (lossless: every frame analysed and written, the live engines' events recorded), into a new directory
 under `coach.settings.sessions_dir()` named by `coach.settings.new_session_dir`, as the live app's
-recordings are, and is then added to the session library (`coach.library.Library.add`).
+recordings are, and is then added to the session library (`coach.library.index_session`).
 
 Exercise: a named one is used as given. Auto (None or "auto") first records at most `CLASSIFY_S` seconds
 into a scratch session with no engine, classifies that stretch with the exercise classifier
@@ -23,7 +23,6 @@ from __future__ import annotations
 import logging
 import math
 import shutil
-import sqlite3
 import tempfile
 import threading
 from collections.abc import Callable
@@ -34,6 +33,7 @@ from coach.activities import ACTIVITIES, AUTO
 from coach.capture.sources import probe_video
 from coach.capture.video_file import VideoFileSource
 from coach.errors import CoachError
+from coach.library import index_session
 from coach.live.activity import canonical_activity
 from coach.pose.model_store import resolve_pose_model
 from coach.session.format import SessionError
@@ -216,19 +216,5 @@ def _recognise(
 
 def _finish(result: RecordResult, activity: str | None, recognised: bool, confidence: float | None,
             index: bool) -> VideoImport:
-    error = _index(result.directory) if index else None
+    error = index_session(result.directory) if index else None
     return VideoImport(result.directory, activity, recognised, confidence, result, error)
-
-
-def _index(directory: Path) -> str | None:
-    """Add the session to the library, as `coach record` does; returns why not (the session is safe on disk
-    either way, and `coach sessions add DIR` can index it later)."""
-    from coach.library import Library, LibraryError
-
-    try:
-        with Library() as library:
-            library.add(directory)
-    except (LibraryError, OSError, sqlite3.Error) as exc:
-        log.warning("session %s imported but not indexed: %s", directory, exc)
-        return str(exc)
-    return None

@@ -9,7 +9,7 @@ threads and reports why through `stopped`.
 
 Recording: `start_recording()` (R) has the pipeline record into a new directory under
 `coach.settings.sessions_dir()`; `stop_recording()` (R again, Stop, or the run ending by itself) closes it,
-adds it to the session library (`coach.library.Library().add`) and emits `recording_stopped`. A write
+adds it to the session library (`coach.library.index_session`) and emits `recording_stopped`. A write
 error (disk full, seen in the pipeline's stats) stops the recording, not the live session, and the
 message goes out with `recording_stopped`.
 
@@ -22,7 +22,6 @@ start and whenever it changes.
 from __future__ import annotations
 
 import logging
-import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +30,7 @@ from PySide6.QtCore import QObject, QTimer, Signal
 
 from coach.activities import AUTO
 from coach.errors import CoachError
-from coach.library import Library, LibraryError
+from coach.library import index_session
 from coach.settings import new_session_dir
 from coach.ui.pipeline_factory import PipelineFactory, PipelineLike, PipelineRequest
 
@@ -184,7 +183,7 @@ class LiveSession(QObject):
         error = error or (stats.last_error if stats is not None else None)
         written = stats.frames_written if stats is not None else 0
         dropped = stats.frames_dropped if stats is not None else 0
-        indexed = _index(directory)
+        indexed = index_session(directory)
         if error:
             message = f"Recording stopped: {error}"
         else:
@@ -234,17 +233,3 @@ class LiveSession(QObject):
         if state in _ENDED_STATES:
             error = pipeline.error
             self.stop(error or ("Video ended" if state == "STOPPED" else "Pipeline stopped"))
-
-
-def _index(directory: Path) -> str | None:
-    """Add a finished recording to the session library (GUI thread); the error text if that failed.
-
-    The recording itself is safe on disk either way; `coach sessions add DIR` can index it later.
-    """
-    try:
-        with Library() as library:
-            library.add(directory)
-    except (LibraryError, OSError, sqlite3.Error) as exc:
-        log.warning("session %s recorded but not indexed: %s", directory, exc)
-        return str(exc)
-    return None
