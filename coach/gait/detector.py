@@ -75,7 +75,7 @@ import numpy as np
 
 from coach.gait.features import (
     LEG_FEATURES,
-    SIDES,
+    foot_heights,
     heel_toe_direction,
     heel_toe_offsets,
     leg_features,
@@ -147,6 +147,16 @@ class DetectorParams:
                 min_contact_steps=0.7,
             )
         raise ValueError(f"not a gait activity: {activity!r}")
+
+
+def windowed_median(buf: deque[tuple[float, float]], t: float, v: float, window: float) -> float:
+    """Append (t, v) to `buf` when v is finite, drop entries older than `window` seconds, and return the
+    median of what is left (NaN when empty): the rolling leg length and direction of the gait detectors."""
+    if math.isfinite(v):
+        buf.append((t, v))
+    while buf and buf[0][0] < t - window:
+        buf.popleft()
+    return float(np.median([x for _, x in buf])) if buf else float("nan")
 
 
 class _Seek(Enum):
@@ -268,13 +278,6 @@ class GaitEventDetector:
         self.last_frame: GaitFrame | None = None
 
     # -- per-frame measurement ---------------------------------------------------------------------------
-    def _windowed_median(self, buf: deque[tuple[float, float]], t: float, v: float, window: float) -> float:
-        if math.isfinite(v):
-            buf.append((t, v))
-        while buf and buf[0][0] < t - window:
-            buf.popleft()
-        return float(np.median([x for _, x in buf])) if buf else float("nan")
-
     def _measure(self, sample: PoseSample, t: float) -> GaitFrame | None:
         pose = sample.pose
         if pose is None:
@@ -282,20 +285,15 @@ class GaitEventDetector:
         px = pose.pixels().astype(np.float64)
         px[pose.visibility < self.params.min_visibility] = np.nan  # NaN visibility compares False: kept
         self._px = px
-        direction = self._windowed_median(
+        direction = windowed_median(
             self._dirs, t, heel_toe_direction(px), self.params.direction_window_s
         )
-        leg = self._windowed_median(self._legs, t, leg_length_px(px), self.params.leg_window_s)
+        leg = windowed_median(self._legs, t, leg_length_px(px), self.params.leg_window_s)
         if not (math.isfinite(direction) and direction != 0 and leg > 0):
             return None
         forward = 1.0 if direction > 0 else -1.0
         legs = leg_features(px, forward, leg)
-        low = np.full(2, np.nan)
-        for i, s in enumerate(SIDES):
-            ys = px[[s["ankle"], s["heel"], s["toe"]], 1]
-            ys = ys[np.isfinite(ys)]
-            if len(ys):
-                low[i] = -float(ys.max()) / leg  # image y grows downward: the lowest point has max y
+        low = foot_heights(px, leg)
         pelvis = pelvis_px(px)
         cross = wrist_crossover(px, leg, self.params.min_shoulder_width)
         return GaitFrame(

@@ -159,3 +159,15 @@ def heel_toe_offsets(pixels: np.ndarray, forward: float, leg_px: float) -> np.nd
         out[i, 0] = forward * (pixels[s["heel"], 0] - pelvis_x) / leg_px
         out[i, 1] = forward * (pixels[s["toe"], 0] - pelvis_x) / leg_px
     return out
+
+
+def foot_heights(pixels: np.ndarray, leg_px: float) -> np.ndarray:
+    """(2,) height of each foot's lowest point (the lowest of ankle, heel and toe), in leg lengths with
+    image y up (absolute, not relative to the pelvis), in the pose model's left/right order; NaN if unseen."""
+    low = np.full(2, np.nan)
+    for i, s in enumerate(SIDES):
+        ys = pixels[[s["ankle"], s["heel"], s["toe"]], 1]
+        ys = ys[np.isfinite(ys)]
+        if len(ys):
+            low[i] = -float(ys.max()) / leg_px  # image y grows downward: the lowest point has max y
+    return low

@@ -35,8 +35,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from coach.gait.detector import GaitFrame
-from coach.gait.features import LEG_FEATURES, SIDES, leg_length_px, pelvis_px, wrist_crossover
+from coach.gait.detector import GaitFrame, windowed_median
+from coach.gait.features import LEG_FEATURES, foot_heights, leg_length_px, pelvis_px, wrist_crossover
 from coach.gait.types import EventKind, Foot, GaitEvent
 from coach.pose.types import PoseSample
 
@@ -134,29 +134,16 @@ class VerticalEventDetector:
         self._last_ic_t = -math.inf
         self.last_frame: GaitFrame | None = None
 
-    def _leg_length(self, t: float, px: np.ndarray) -> float:
-        v = leg_length_px(px)
-        if math.isfinite(v):
-            self._legs.append((t, v))
-        while self._legs and self._legs[0][0] < t - self.params.leg_window_s:
-            self._legs.popleft()
-        return float(np.median([x for _, x in self._legs])) if self._legs else math.nan
-
     def _measure(self, sample: PoseSample, t: float) -> tuple[GaitFrame, np.ndarray] | None:
         pose = sample.pose
         if pose is None:
             return None
         px = pose.pixels().astype(np.float64)
         px[pose.visibility < self.params.min_visibility] = np.nan
-        leg = self._leg_length(t, px)
+        leg = windowed_median(self._legs, t, leg_length_px(px), self.params.leg_window_s)
         if not leg > 0:
             return None
-        heights = np.full(2, np.nan)
-        for i, s in enumerate(SIDES):
-            ys = px[[s["ankle"], s["heel"], s["toe"]], 1]
-            ys = ys[np.isfinite(ys)]
-            if len(ys):
-                heights[i] = -float(ys.max()) / leg  # image y grows downward: the lowest point has max y
+        heights = foot_heights(px, leg)
         pelvis = pelvis_px(px)
         frame = GaitFrame(
             t=t,
