@@ -6,6 +6,7 @@ import dataclasses
 
 import numpy as np
 import pytest
+from test_gait_detector import _match  # (time error, foot agrees) per detected event
 
 from coach.gait import EventKind, Foot, GaitEventDetector, analyze_gait, iter_samples
 from coach.gait.engine import GaitEngine
@@ -19,14 +20,6 @@ FAR_LEG = (Lm.LEFT_KNEE, Lm.LEFT_ANKLE, Lm.LEFT_HEEL, Lm.LEFT_FOOT_INDEX)  # the
 def _events(track, activity: str = "running"):
     det = GaitEventDetector(activity)
     return [e for s in iter_samples(track) for e in det.update(s)], det
-
-
-def _match(found, truth, kind):
-    res = []
-    for e in (e for e in found if e.kind is kind):
-        foot, t = min(truth, key=lambda ft: abs(ft[1] - e.t))
-        res.append((e.t - t, foot is e.foot))
-    return res
 
 
 def _teleport(track, frames: list[int], shift_legs: float, lift_legs: float = 0.0):
