@@ -82,3 +82,37 @@ def no_thread_left_behind() -> Iterator[None]:
         left = [t for t in left if t.is_alive()]
     assert not left, f"threads left running: {[t.name for t in left]}"
     assert QThreadPool.globalInstance().activeThreadCount() == 0, "a QThreadPool worker is still running"
+
+
+@pytest.fixture
+def make_live_window(qtbot, tmp_path: Path, full_model: Path):
+    """Build shown, active live windows (a real pipeline factory, the given speaker, settings and window
+    geometry in `tmp_path`); every window made is shut down after the test."""
+    from PySide6.QtCore import QSettings
+
+    from coach.settings import AppSettings
+    from coach.ui.pipeline_factory import DefaultPipelineFactory
+    from coach.ui.window import LiveWindow
+
+    windows: list[LiveWindow] = []
+
+    def make(speaker, source: str = str(VIDEOS / "squat__front__nowva_goblet.mp4"),
+             exercise: str = "squat") -> LiveWindow:
+        window = LiveWindow(
+            DefaultPipelineFactory(full_model),
+            speaker,
+            AppSettings(source=source, exercise=exercise),
+            settings_path=tmp_path / "settings.toml",
+            geometry_store=QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat),
+        )
+        qtbot.addWidget(window)
+        with qtbot.waitExposed(window):
+            window.show()
+        with qtbot.waitActive(window):  # keyboard shortcuts belong to the active window
+            window.activateWindow()
+        windows.append(window)
+        return window
+
+    yield make
+    for w in windows:
+        w.shutdown()

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 from openai_server import ANSWER, ChatServer, serve_chat
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QGuiApplication
 from test_replay_window import CLIP, recorded  # noqa: F401 - a fixture used here
 
@@ -27,8 +27,6 @@ from coach.feedback import FeedbackService
 from coach.feedback.gpt import GptFeedback
 from coach.settings import AppSettings, load_settings, save_settings
 from coach.ui.feedback_panel import FeedbackPanel, FeedbackSettingsDialog, make_feedback_service
-from coach.ui.pipeline_factory import DefaultPipelineFactory
-from coach.ui.window import LiveWindow
 
 pytestmark = [pytest.mark.video, pytest.mark.usefixtures("no_thread_left_behind")]
 
@@ -193,19 +191,8 @@ def test_the_api_key_never_reaches_the_settings_file_or_the_logs(
         assert KEY not in record.getMessage()
 
 
-def test_after_a_recording_the_live_window_shows_feedback(qtbot, tmp_path: Path, full_model: Path) -> None:
-    live = LiveWindow(
-        DefaultPipelineFactory(full_model),
-        RecordingSpeaker(),
-        AppSettings(source=str(CLIP), exercise="squat"),
-        settings_path=tmp_path / "settings.toml",
-        geometry_store=QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat),
-    )
-    qtbot.addWidget(live)
-    with qtbot.waitExposed(live):
-        live.show()
-    with qtbot.waitActive(live):
-        live.activateWindow()
+def test_after_a_recording_the_live_window_shows_feedback(qtbot, make_live_window) -> None:
+    live = make_live_window(RecordingSpeaker())
     try:
         assert live.feedback_dock is None  # nothing until something was recorded
         assert live.start()

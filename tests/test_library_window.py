@@ -12,18 +12,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QSettings, Qt, QTimer
+from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 from test_library_fixtures import run_events, squat_events, write_session
 from test_replay_window import recorded  # noqa: F401 - a fixture used here
 
 from coach.cues import RecordingSpeaker
 from coach.library import Library
-from coach.settings import AppSettings
 from coach.ui.library_window import MISSING_TEXT, LibraryWindow, SessionTableModel
-from coach.ui.pipeline_factory import DefaultPipelineFactory
 from coach.ui.replay import ReplayWindow
-from coach.ui.window import LiveWindow
 
 pytestmark = [pytest.mark.video, pytest.mark.usefixtures("no_thread_left_behind")]
 
@@ -217,24 +214,13 @@ def test_delete_key_removes_from_the_index_after_confirmation(
 
 
 def test_live_window_ctrl_l_opens_the_library_and_open_replay(
-    qtbot, tmp_path: Path, sessions, full_model: Path, monkeypatch: pytest.MonkeyPatch
+    qtbot, tmp_path: Path, sessions, make_live_window, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     data = tmp_path / "data"
     data.mkdir()
     shutil.copy(tmp_path / "library.sqlite3", data / "library.sqlite3")
     monkeypatch.setenv("COACH_DATA_DIR", str(data))  # the live window opens the default library
-    live = LiveWindow(
-        DefaultPipelineFactory(full_model),
-        RecordingSpeaker(),
-        AppSettings(),
-        settings_path=tmp_path / "settings.toml",
-        geometry_store=QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat),
-    )
-    qtbot.addWidget(live)
-    with qtbot.waitExposed(live):
-        live.show()
-    with qtbot.waitActive(live):
-        live.activateWindow()
+    live = make_live_window(RecordingSpeaker(), source="0", exercise="auto")  # the default settings
     try:
         qtbot.keyClick(live, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
         library = live.library_window

@@ -12,52 +12,22 @@ import time
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import Qt
 
 from coach.cues import RecordingSpeaker
 from coach.library import Library
 from coach.session import SessionReader, verify
-from coach.settings import AppSettings, load_settings, sessions_dir
-from coach.ui.pipeline_factory import DefaultPipelineFactory
+from coach.settings import load_settings, sessions_dir
 from coach.ui.session import RECORDING_SAVED
-from coach.ui.window import LiveWindow
 
 CLIP = Path(__file__).resolve().parents[1].parent / "shared" / "videos" / "squat__front__nowva_goblet.mp4"
 
 pytestmark = [pytest.mark.video, pytest.mark.usefixtures("no_thread_left_behind")]
 
 
-
-
-@pytest.fixture
-def make_window(qtbot, tmp_path: Path, full_model: Path):
-    """Build a window on the clip with a real pipeline factory and a recording speaker."""
-    windows: list[LiveWindow] = []
-
-    def make(speaker: RecordingSpeaker, source: str = str(CLIP), exercise: str = "squat") -> LiveWindow:
-        window = LiveWindow(
-            DefaultPipelineFactory(full_model),
-            speaker,
-            AppSettings(source=source, exercise=exercise),
-            settings_path=tmp_path / "settings.toml",
-            geometry_store=QSettings(str(tmp_path / "window.ini"), QSettings.Format.IniFormat),
-        )
-        qtbot.addWidget(window)
-        with qtbot.waitExposed(window):
-            window.show()
-        with qtbot.waitActive(window):  # keyboard shortcuts belong to the active window
-            window.activateWindow()
-        windows.append(window)
-        return window
-
-    yield make
-    for w in windows:
-        w.shutdown()
-
-
-def test_live_window_counts_reps_plots_and_speaks(qtbot, make_window, labels) -> None:
+def test_live_window_counts_reps_plots_and_speaks(qtbot, make_live_window, labels) -> None:
     speaker = RecordingSpeaker()
-    window = make_window(speaker)
+    window = make_live_window(speaker)
     before = set(threading.enumerate())
     counts_seen: list[int] = []
     window.session.result_arrived.connect(lambda _r: counts_seen.append(int(window.side_panel.reps_text())))
@@ -85,9 +55,9 @@ def test_live_window_counts_reps_plots_and_speaks(qtbot, make_window, labels) ->
     assert (saved.source, saved.exercise) == (str(CLIP), "squat")
 
 
-def test_count_reps_aloud_off_silences_the_counts_but_not_the_coaching(qtbot, make_window) -> None:
+def test_count_reps_aloud_off_silences_the_counts_but_not_the_coaching(qtbot, make_live_window) -> None:
     speaker = RecordingSpeaker()
-    window = make_window(speaker)
+    window = make_live_window(speaker)
     window.counts_action.setChecked(False)  # Session > Count reps aloud, unticked before Start
     assert not window.session.speak_counts
     assert window.start()
@@ -98,9 +68,9 @@ def test_count_reps_aloud_off_silences_the_counts_but_not_the_coaching(qtbot, ma
     assert not load_settings(Path(window._settings_path)).speak_counts
 
 
-def test_keyboard_start_mute_record_stop_and_close(qtbot, make_window) -> None:
+def test_keyboard_start_mute_record_stop_and_close(qtbot, make_live_window) -> None:
     speaker = RecordingSpeaker()
-    window = make_window(speaker)
+    window = make_live_window(speaker)
     before = set(threading.enumerate())
 
     qtbot.keyClick(window, Qt.Key.Key_Space)
@@ -141,17 +111,17 @@ def test_keyboard_start_mute_record_stop_and_close(qtbot, make_window) -> None:
     assert [t for t in threading.enumerate() if t not in before] == []
 
 
-def test_missing_video_is_reported_and_nothing_starts(qtbot, make_window, tmp_path: Path) -> None:
-    window = make_window(RecordingSpeaker(), source=str(tmp_path / "gone.mp4"))
+def test_missing_video_is_reported_and_nothing_starts(qtbot, make_live_window, tmp_path: Path) -> None:
+    window = make_live_window(RecordingSpeaker(), source=str(tmp_path / "gone.mp4"))
     assert not window.start()
     assert "Could not start" in window.status.currentMessage()
     assert "gone.mp4" in window.status.currentMessage()
     assert not window.session.running and window.controls.start_button.text() == "Start"
 
 
-def test_unavailable_speaker_is_reported_once_and_the_app_keeps_going(qtbot, make_window) -> None:
+def test_unavailable_speaker_is_reported_once_and_the_app_keeps_going(qtbot, make_live_window) -> None:
     speaker = RecordingSpeaker(available=False, unavailable_reason="no audio device")
-    window = make_window(speaker)
+    window = make_live_window(speaker)
     assert "no audio device" in window.status.currentMessage()
     assert window.start()
     qtbot.waitUntil(lambda: window.video.frames_shown >= 5, timeout=20_000)
@@ -159,8 +129,8 @@ def test_unavailable_speaker_is_reported_once_and_the_app_keeps_going(qtbot, mak
     assert window.status.currentMessage().startswith("Stopped")
 
 
-def test_recording_while_the_clip_ends_is_saved_and_indexed(qtbot, make_window) -> None:
-    window = make_window(RecordingSpeaker())
+def test_recording_while_the_clip_ends_is_saved_and_indexed(qtbot, make_live_window) -> None:
+    window = make_live_window(RecordingSpeaker())
     qtbot.keyClick(window, Qt.Key.Key_R)  # not running: nothing to record, said so
     assert not window.session.recording and "Start the live session" in window.status.currentMessage()
     assert window.start()
