@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import importlib.util
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -32,14 +33,21 @@ def _export_module():
     return mod
 
 
-def test_autoencoder_onnx_matches_torch_and_runtime_scores_match(tmp_path: Path) -> None:
+def _untrained_squat_model(seed: int) -> tuple[Any, RepAutoencoder, int, np.ndarray]:
+    """Normalisation stats from a few synthetic reps of every exercise, an untrained (seeded) autoencoder,
+    the squat's exercise index and its reps: enough to compare torch, ONNX and the runtime scorer."""
     torch.set_num_threads(1)
-    torch.manual_seed(0)
+    torch.manual_seed(seed)
     reps = {ex: synthetic_reps(ex, range(2), max_per_clip=2) for ex in ANOMALY_EXERCISES}
     stats = fit_stats(reps)
     model = RepAutoencoder(len(ANOMALY_EXERCISES)).eval()
     e = ANOMALY_EXERCISES.index("squat")
     x = reps["squat"]
+    return stats, model, e, x
+
+
+def test_autoencoder_onnx_matches_torch_and_runtime_scores_match(tmp_path: Path) -> None:
+    stats, model, e, x = _untrained_squat_model(seed=0)
     ref = [1.0] * len(ANOMALY_EXERCISES)
     ckpt = tmp_path / "rep_autoencoder.pt"
     report = {
@@ -73,13 +81,7 @@ def test_autoencoder_onnx_matches_torch_and_runtime_scores_match(tmp_path: Path)
 
 def test_channel_ratio_scores_match_between_training_and_runtime(tmp_path: Path) -> None:
     """Version 3 files: each channel's error over its good-rep level, then the log z-score."""
-    torch.set_num_threads(1)
-    torch.manual_seed(1)
-    reps = {ex: synthetic_reps(ex, range(2), max_per_clip=2) for ex in ANOMALY_EXERCISES}
-    stats = fit_stats(reps)
-    model = RepAutoencoder(len(ANOMALY_EXERCISES)).eval()
-    e = ANOMALY_EXERCISES.index("squat")
-    x = reps["squat"]
+    stats, model, e, x = _untrained_squat_model(seed=1)
     rng = np.random.default_rng(0)
     chan_ref = rng.uniform(0.5, 2.0, (len(ANOMALY_EXERCISES), len(CHANNELS)))
     ref = rng.uniform(0.5, 2.0, len(ANOMALY_EXERCISES))
