@@ -11,6 +11,7 @@ from coach.ml.anomaly import AthleteBaseline, RepAnomalyScorer
 from coach.ml.paths import model_path
 from coach.pose.smoothing import smooth_track
 from coach.synth import SynthOptions, generate
+from coach.training.rep_spans import engine_spans
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +32,9 @@ def _reps(exercise: str, fault: str | None, seeds) -> list[np.ndarray]:
             ),
         )
         lm, wd = smooth_track(clip.media_ts, clip.landmarks, clip.world)
-        out += [rep_trajectory(lm, wd, clip.camera.image_size, a, b) for a, b in clip.spans[:4]]
+        # Cut where the product cuts them (the rep engine's whole-movement span), as the model is trained.
+        spans = engine_spans(exercise, clip, lm, wd)[:4]
+        out += [rep_trajectory(lm, wd, clip.camera.image_size, a, b) for a, b in spans]
     return out
 
 
@@ -40,8 +43,9 @@ SEEDS = range(880_000, 880_006)  # not used in training or calibration
 
 @pytest.mark.parametrize(
     ("exercise", "fault"),
-    [("squat", "shallow_depth"), ("jumping_jack", "shallow_depth"), ("walking", "overstride"),
-     ("running", "excessive_trunk_lean"), ("bicep_curl", "elbow_drift")],
+    [("squat", "hips_rising_first"), ("deadlift", "rounded_back"), ("pushup", "hip_sag"),
+     ("jumping_jack", "shallow_depth"), ("walking", "overstride"), ("running", "excessive_trunk_lean"),
+     ("bicep_curl", "elbow_drift")],
 )  # fmt: skip
 def test_faulty_reps_score_above_good_ones(scorer: RepAnomalyScorer, exercise: str, fault: str) -> None:
     good = [scorer.score_trajectory(exercise, t).score for t in _reps(exercise, None, SEEDS)]
@@ -66,7 +70,7 @@ def test_attribution_names_the_trunk_for_a_leaning_runner(scorer: RepAnomalyScor
 
 
 def test_missing_channels_do_not_break_the_score(scorer: RepAnomalyScorer) -> None:
-    t = _reps("squat", None, SEEDS[:1])[0].copy()
+    t = _reps("squat", None, SEEDS[:2])[0].copy()
     t[:, : len(CHANNELS) // 2] = np.nan
     r = scorer.score_trajectory("squat", t)
     assert np.isfinite(r.score)

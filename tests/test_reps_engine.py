@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from coach.pose.types import PoseSample
-from coach.reps.analyze import analyze_reps
+from coach.reps.analyze import analyze_reps, rep_to_json
 from coach.reps.catalogue import CATALOGUE, spec_for
 from coach.reps.engine import EventKind, RepEngine
 from coach.reps.synthetic import Camera, rep_profile, skeleton_track
@@ -129,3 +129,23 @@ def test_catalogue_covers_every_rep_exercise():
     assert spec_for("lunge_lateral").name == "lunge"
     with pytest.raises(KeyError):
         spec_for("tricep_pushdown")
+
+
+def test_motion_span_covers_the_whole_movement_at_any_depth():
+    # Each rep leaves rest at exactly 0 and regains it. The counting span starts and ends at thresholds
+    # well inside the movement; the motion span must reach out to where the depth is near 0 again, the
+    # shallow rep relative to its own depth.
+    fps = 30.0
+    segs = [("hold", 2, 0)] + [("rep", 2.0, 1.0), ("hold", 1.0, 0), ("rep", 2.0, 0.6), ("hold", 2, 0)]
+    depth = rep_profile(segs, fps)
+    a = analyze_reps(squat(segs), "squat", "side")
+    assert len(a.rep_records) == 2  # the shallow one may count as partial: its span is what matters
+    for rep, full_depth in zip(a.rep_records, (1.0, 0.6), strict=True):
+        first, last = rep.motion_span
+        assert first < rep.start_frame and last >= rep.end_frame
+        assert depth[first] <= 0.05 * full_depth, depth[first]
+        # The end is bounded by when the engine reports the rep (the athlete settling at the top).
+        assert depth[last] <= 0.2 * full_depth, depth[last]
+        # The counting span alone starts far into the movement.
+        assert depth[rep.start_frame] > 0.2 * full_depth
+        assert rep_to_json(rep)["motion_start_frame"] == first

@@ -40,7 +40,8 @@ def rep_anomalies(track: PoseTrack, reps: RepAnalysis) -> list[dict | None]:
     rows = _rows(track)
     out: list[dict | None] = []
     for rep in reps.rep_records:
-        first, last = rows.get(rep.start_frame), rows.get(rep.end_frame)
+        # The whole movement, rest to rest: what the model was trained on.
+        first, last = (rows.get(f) for f in rep.motion_span)
         out.append(_score(scorer, reps.exercise, track, first, last))
     return out
 

@@ -20,8 +20,10 @@ does, and a left/right label swap by the pose model swaps them without changing 
   rounds shortens it; a straight back keeps it at 1);
 - ``world_ankle_gap``: ankle distance over the leg length (stride reach, stance).
 
-Missing data: NaN stays NaN through resampling (linear between finite neighbours, else nearest);
-the runtime fills it with the exercise's mean AFTER standardisation and excludes it from the score.
+Missing data: NaN stays NaN through resampling (linear between finite neighbours, else nearest); a
+channel measured in less than `MIN_COVERAGE` of the rep's frames is dropped whole (NaN): a far knee seen in
+two frames of a side view is noise, and its error on those two frames dominated the score of good reps.
+The runtime fills NaN with the exercise's mean AFTER standardisation and excludes it from the score.
 
 Threads: pure functions; any thread.
 """
@@ -36,6 +38,7 @@ from coach.pose.landmarks import Landmark as L
 __all__ = ["CHANNELS", "CHANNEL_LABELS", "PHASES", "REP_SAMPLES", "rep_trajectory"]
 
 REP_SAMPLES = 32
+MIN_COVERAGE = 0.5  # share of a rep's frames a channel must be measured in to count
 _WORLD_ANGLES = (
     "left_knee", "right_knee", "left_hip", "right_hip", "left_elbow", "right_elbow",
     "left_shoulder", "right_shoulder", "left_ankle", "right_ankle", "trunk_lean",
@@ -139,6 +142,7 @@ def rep_trajectory(
     if last <= first:
         raise ValueError("a rep needs at least two frames")
     seg = _frame_channels(landmarks[first : last + 1], world[first : last + 1], image_size)
+    seg[:, np.isfinite(seg).mean(axis=0) < MIN_COVERAGE] = np.nan
     n = len(seg)
     pos = np.linspace(0.0, n - 1, REP_SAMPLES)
     lo = np.floor(pos).astype(int)

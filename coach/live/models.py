@@ -42,9 +42,10 @@ log = logging.getLogger(__name__)
 
 M = TypeVar("M", ExerciseClassifier, RepAnomalyScorer)
 
-# The ring buffer covers the longest rep any exercise allows plus this margin (a rep is scored on the
-# frame its end is confirmed, a little after its last frame), at up to this camera rate.
-RING_MARGIN_S = 3.0
+# The ring buffer covers the longest rep any exercise allows plus this margin (the rest before it where
+# its movement may begin, up to 2 s, see `Rep.motion_span`; and a rep is scored on the frame its end is
+# confirmed, up to a second after its last frame), at up to this camera rate.
+RING_MARGIN_S = 4.0
 RING_MAX_FPS = 120.0
 # A rep spanning fewer rows cannot be time-normalised meaningfully (as offline).
 MIN_REP_ROWS = 4
@@ -206,7 +207,7 @@ class LiveModels:
         `exercise`, the rep is too short, or it started before the oldest buffered frame."""
         if self.scorer is None or not self.scorer.supports(exercise):
             return None
-        span = self.ring.span(rep.start_frame, rep.end_frame)
+        span = self.ring.span(*rep.motion_span)  # the whole movement, as offline
         if span is None or len(span[0]) < MIN_REP_ROWS:
             log.debug("rep %d not scored: %s", rep.index, "too short" if span else "not buffered")
             return None

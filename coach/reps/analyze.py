@@ -31,6 +31,8 @@ def rep_to_json(rep: Rep) -> dict:
         "start_frame": rep.start_frame,
         "bottom_frame": rep.bottom_frame,
         "end_frame": rep.end_frame,
+        "motion_start_frame": rep.motion_start_frame,
+        "motion_end_frame": rep.motion_end_frame,
         "partial": rep.partial,
         "truncated": rep.truncated,
         "metrics": {k: _plain(v) for k, v in rep.metrics.items()},

@@ -41,9 +41,18 @@ from coach.pose.types import PoseSample
 from coach.reps.catalogue import ExerciseSpec, FormRule, Phase, Test
 from coach.reps.signals import frame_features
 
-__all__ = ["Event", "EventKind", "Fault", "Rep", "RepEngine", "RepState"]
+__all__ = ["MOTION_ONSET", "Event", "EventKind", "Fault", "Rep", "RepEngine", "RepState"]
 
 log = logging.getLogger(__name__)
+
+# A rep's movement begins (ends) where the primary signal is this share of the rep's own excursion away
+# from rest: relative, so a shallow rep is cut at its own onset like a deep one, and above the smoothed
+# signal's noise at rest.
+MOTION_ONSET = 0.05
+# ... continued outwards while each frame is still this share of the excursion nearer rest.
+_MOTION_STEP = 0.001
+# How much of the rest before a rep is kept to find where its movement began.
+_LEAD_S = 2.0
 
 
 class RepState(Enum):
@@ -94,6 +103,19 @@ class Rep:
     metrics: Mapping[str, float]
     faults: tuple[Fault, ...]
     truncated: bool = False  # the stream ended on the way back; counted because the turn was passed
+    # The whole movement, rest to rest: where the primary signal leaves and regains the last
+    # `MOTION_ONSET` of its excursion (see `RepEngine._motion_span`). `start_frame`/`end_frame` are where
+    # the rep is counted from and to (the thresholds), which cut off the slow first and last part of the
+    # movement; the anomaly model judges the whole movement. None when the rep had no such frames.
+    motion_start_frame: int | None = None
+    motion_end_frame: int | None = None
+
+    @property
+    def motion_span(self) -> tuple[int, int]:
+        """(first, last) frame of the whole movement, falling back to the counted span."""
+        first = self.start_frame if self.motion_start_frame is None else self.motion_start_frame
+        last = self.end_frame if self.motion_end_frame is None else self.motion_end_frame
+        return first, last
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +181,7 @@ class RepEngine:
         self._pending_since: float | None = None
         self._recent: deque[_Frame] = deque(maxlen=256)  # rest frames kept to find where a rep began
         self._rep: list[_Frame] = []
+        self._lead: list[_Frame] = []  # rest frames just before the rep (its movement may begin there)
         self._top: list[_Frame] = []  # frames after the return threshold, until the athlete is at the top
         self._top_best = (math.inf, 0.0)  # (smallest excursion in the top window, when it was reached)
         self._rep_samples = 0  # samples seen during the rep, with or without a usable signal
@@ -298,6 +321,7 @@ class RepEngine:
                 begin = i
                 break
         self._rep = frames[begin:]
+        self._lead = [f for f in frames[:begin] if f.t >= self._rep[0].t - _LEAD_S]
         self._rep_samples = len(self._rep)
         self._recent.clear()
         self._peak_i = max(range(len(self._rep)), key=lambda i: self._excursion(self._rep[i].x))
@@ -354,6 +378,7 @@ class RepEngine:
 
     def _abandon(self) -> None:
         self._rep = []
+        self._lead = []
         self._pending_since = None
         self.state = RepState.SETTLING
 
@@ -382,8 +407,10 @@ class RepEngine:
     def _end_rep(self, events: list[Event], truncated: bool = False, top_seen: bool = False) -> None:
         frames = self._rep
         top = self._top
+        lead = self._lead
         self._rep = []
         self._top = []
+        self._lead = []
         self.state = RepState.REST
         self._recent.clear()
         self._recent.append(frames[-1])
@@ -402,6 +429,7 @@ class RepEngine:
         self._rep_seq += 1
         if full:
             self._rep_count += 1
+        motion = self._motion_span(lead, frames, top, self._peak_i)
         metrics = self._metrics(frames, self._peak_i)
         faults = self._faults(frames, self._peak_i, top if top_seen else None)
         if full:
@@ -418,12 +446,40 @@ class RepEngine:
             metrics=metrics,
             faults=faults,
             truncated=truncated,
+            motion_start_frame=motion[0],
+            motion_end_frame=motion[1],
         )
         for f in faults:
             events.append(Event(EventKind.FORM_FAULT, f.end_t, f.end_frame, rep=rep, fault=f,
                                 set_index=self._set_index))
         kind = EventKind.REP_COMPLETED if full else EventKind.PARTIAL_REP
         events.append(Event(kind, end.t, end.frame, rep=rep, set_index=self._set_index))
+
+    def _motion_span(
+        self, lead: list[_Frame], frames: list[_Frame], top: list[_Frame], peak_i: int
+    ) -> tuple[int | None, int | None]:
+        """(first, last) frame of the rep's whole movement: searching out from the peak, the last frame
+        before it and the first after it whose excursion is within `MOTION_ONSET` of the peak's, or the
+        frame nearest rest among those seen (the lead-in and the top window bound the search)."""
+        peak_e = self._excursion(frames[peak_i].x)
+        if not math.isfinite(peak_e) or peak_e <= 0:
+            return None, None
+        level = MOTION_ONSET * peak_e
+
+        def find(seq: list[_Frame]) -> int:
+            e = [self._excursion(f.x) for f in seq]
+            k = next((i for i, v in enumerate(e) if v <= level), None)
+            if k is None:
+                return seq[int(np.argmin(e))].frame
+            # A signal that is flat near rest (hip height over the first degrees of knee bend) reaches the
+            # level late: keep going while it still approaches rest by more than noise.
+            while k + 1 < len(e) and e[k + 1] < e[k] - _MOTION_STEP * peak_e:
+                k += 1
+            return seq[k].frame
+
+        before = [*lead, *frames[: peak_i + 1]][::-1]
+        after = [*frames[peak_i:], *top]
+        return find(before), find(after)
 
     def _metrics(self, frames: list[_Frame], peak_i: int) -> dict[str, float]:
         spec = self.spec

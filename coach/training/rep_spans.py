@@ -1,0 +1,42 @@
+"""Where the product cuts a synthetic clip into reps, for training and testing the rep autoencoder on
+what it is shown at run time. No torch: runtime tests use it too.
+
+Threads: plain functions; any thread.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from coach.activities import REP_EXERCISES
+from coach.analysis.track import PoseTrack
+from coach.kinematics.view import clip_view, estimate_yaw
+from coach.reps.analyze import analyze_reps
+from coach.synth import SynthClip
+
+__all__ = ["engine_spans"]
+
+
+def engine_spans(
+    exercise: str, clip: SynthClip, landmarks: np.ndarray, world: np.ndarray
+) -> list[tuple[int, int]]:
+    """(first, last) rows of each rep as the product segments it: the rep engine's whole-movement span
+    (`coach.reps`) for rep exercises, with the clip's view estimated as `coach analyze` does; strides keep
+    the synthesizer's contact-to-contact spans (the gait engine cuts at contacts too).
+
+    Why not the synthesizer's own spans: the engine finds the movement from the primary signal (a squat's
+    hip height barely moves over the first 20 degrees of knee bend), takes a deadlift that starts on the
+    floor from its turn and drops reps too shallow to count; the model must learn the reps it will be
+    shown. Reps cut by the clip's start or end are left out."""
+    if exercise not in REP_EXERCISES:
+        return list(clip.spans)
+    size = clip.camera.image_size
+    track = PoseTrack(np.arange(len(clip), dtype=np.int64), clip.media_ts, landmarks, world, size)
+    view = clip_view(estimate_yaw(landmarks, world, size))
+    # A synthetic clip starts and ends at random points of a rep: the reps it cuts in half are not reps
+    # (the synthesizer's own spans leave them out too).
+    return [
+        r.motion_span
+        for r in analyze_reps(track, exercise, view).rep_records
+        if r.motion_span[0] > 2 and r.motion_span[1] < len(clip) - 3 and not r.truncated
+    ]
