@@ -57,6 +57,7 @@ def _summary(results: list) -> dict:
                 "predicted": r.predicted,
                 "confidence": round(r.confidence, 3),
                 "window_accuracy": round(r.window_correct / r.windows, 3),
+                "window_predictions": list(r.window_predictions),
             }
             for r in results
         ],
@@ -157,7 +158,7 @@ def train_classifier_model(args: argparse.Namespace) -> None:
         results = []
         for group in sorted({c.source for c in real}):
             train = [c for c in real if c.source != group]
-            x, y, w = stack_training(synth, train, cfg.real_weight)
+            x, y, w = stack_training(synth, train, cfg.real_weight, cfg.class_balance)
             m = train_classifier(x, y, w, std, fine, init=pre_state)
             fold = clip_results(m, [c for c in real if c.source == group], std)
             results.extend(fold)
@@ -171,7 +172,7 @@ def train_classifier_model(args: argparse.Namespace) -> None:
             "LOSO: window %.3f clip %.3f", report["loso"]["window_accuracy"], report["loso"]["clip_accuracy"]
         )
 
-    x, y, w = stack_training(synth, real, cfg.real_weight)
+    x, y, w = stack_training(synth, real, cfg.real_weight, cfg.class_balance)
     final = train_classifier(x, y, w, std, fine, init=pre_state)
     report["train_seconds"] = time.perf_counter() - t_start
     torch.save(

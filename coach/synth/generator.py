@@ -8,15 +8,19 @@ feature code as real poses. The same (activity, seed, fault, options) always giv
 
 Camera model: pinhole, horizontal field of view 45-80 degrees, landscape or portrait frame, placed at a
 random yaw around the athlete (0 = in front, 90 = the athlete's left side), pitch (camera above or below
-the athlete's centre, looking at it; a few clips from steeply above, 40-88 degrees), small roll, and at
-the distance that makes the athlete fill 40-90 % of the frame, with the athlete off-centre by up to 10 %
-of the frame.
+the athlete's centre, looking at it; a few clips from steeply above, 40-88 degrees, more for floor
+exercises, half of which are then framed lengthways from the head or feet end in a portrait frame), small
+roll, and at the distance that makes the athlete fill 40-90 % of the frame, with the athlete off-centre by
+up to 10 % of the frame. Standing arm exercises (`Motion.upper_body`, catalogue or not) are more often
+filmed from close.
 
-Visibility model (what MediaPipe reports, roughly): landmarks on the side turned away from the camera get
-visibility ~0.2-0.7, the near side and the face towards the camera ~0.9-1; landmarks outside the image get
-low visibility and presence. Occlusion: in some clips the hands, the feet or one arm stay hidden
-(low visibility) throughout. Noise: per-landmark Gaussian jitter of ~0.3-1 % of the body's image height
-(larger on the far side), plus occasional whole-pose dropouts and left/right swap spans in side views.
+Visibility model (what MediaPipe reports, roughly): the limbs on the side turned away from the camera get
+low visibility (the far arm ~0-0.45 in a full side view, the far leg anywhere from that to ~0.7), while
+the far shoulder and hip stay visible (as real side views show); the near side and the face towards the
+camera ~0.9-1; landmarks outside the image get low visibility and presence. Occlusion: in some clips
+the hands, the feet or one arm stay hidden (low visibility) throughout. Noise: per-landmark Gaussian
+jitter of ~0.3-1 % of the body's image height (larger on the far side), plus occasional whole-pose
+dropouts and left/right swap spans in side views.
 
 Threads: pure; any thread.
 """
@@ -41,7 +45,11 @@ ACTIVITY_LABELS: tuple[str, ...] = tuple(MOTIONS)
 _LEFT_SIDE = np.array([("LEFT" in n) for n in L.__members__])
 _RIGHT_SIDE = np.array([("RIGHT" in n) for n in L.__members__])
 _FACE = np.arange(11)
-_ARM_EXERCISES = frozenset({"bicep_curl", "lateral_raise", "shoulder_press"})
+_TRUNK = np.isin(np.arange(NUM_LANDMARKS), [int(i) for i in (L.LEFT_SHOULDER, L.RIGHT_SHOULDER, L.LEFT_HIP,
+                                                           L.RIGHT_HIP)])  # fmt: skip
+_LEGS = np.array([any(k in n for k in ("KNEE", "ANKLE", "HEEL", "FOOT")) for n in L.__members__])
+# Done lying on the floor: filmed from above more often (a phone on a shelf or a tripod looking down).
+_FLOOR_EXERCISES = frozenset({"pushup"})
 _FEET = np.array([int(i) for i in (L.LEFT_ANKLE, L.RIGHT_ANKLE, L.LEFT_HEEL, L.RIGHT_HEEL,
                                    L.LEFT_FOOT_INDEX, L.RIGHT_FOOT_INDEX)])  # fmt: skip
 _HANDS = [int(i) for i in (L.LEFT_WRIST, L.RIGHT_WRIST, L.LEFT_PINKY, L.RIGHT_PINKY, L.LEFT_INDEX,
@@ -81,12 +89,15 @@ class SynthOptions:
     swap_rate: float = 0.3  # probability of a left/right swap span (side views only)
     fault_severity: tuple[float, float] = (0.3, 1.0)
     close_up_rate: float = 0.1  # share of clips framed on the upper body (legs out of the image)
-    # Arm exercises are filmed from close more often (a phone propped in front; the real curl clips).
+    # Standing arm exercises (catalogue or not, see `Motion.upper_body`) are filmed from close more often
+    # (a phone propped in front).
     close_up_rate_arms: float = 0.3
     # Share of clips filmed from steeply above (a phone on a shelf, a camera looking down the back of a
     # push-up): every activity gets them, so a steep view alone says nothing about the movement.
     occlusion_rate: float = 0.15  # share of clips with the hands, the feet or one arm hidden throughout
     high_view_rate: float = 0.1
+    high_view_rate_floor: float = 0.25  # floor exercises (push-ups) are filmed from above more often
+    along_body_rate: float = 0.5  # share of those high floor views framed lengthways (head or feet end)
     high_pitch_deg: tuple[float, float] = (40.0, 88.0)
 
 
@@ -176,9 +187,17 @@ def generate(
     w, h = image_size
     yaw = np.radians(camera_yaw_deg if camera_yaw_deg is not None else rng.uniform(*opt.yaw_deg))
     pitch = np.radians(rng.uniform(*opt.pitch_deg))
-    high_view = rng.random() < opt.high_view_rate and not clean
+    high_rate = opt.high_view_rate_floor if activity in _FLOOR_EXERCISES else opt.high_view_rate
+    high_view = rng.random() < high_rate and not clean
     if high_view:
         pitch = np.radians(rng.uniform(*opt.high_pitch_deg))
+        if activity in _FLOOR_EXERCISES and camera_yaw_deg is None and rng.random() < opt.along_body_rate:
+            # Filming a body lying on the floor from above, people frame it lengthways: the camera at the
+            # head or the feet end and a portrait frame, so the body runs along the image's long side
+            # (with a uniform yaw that view, head up or down the image, was rare).
+            yaw = np.radians(float(rng.choice((0.0, 180.0))) + rng.normal(0.0, 12.0))
+            image_size = (720, 1280)
+            w, h = image_size
     roll = np.radians(rng.normal(0, 2.0))
     fov = np.radians(rng.uniform(45, 80))
     f = 0.5 * w / np.tan(0.5 * fov)
@@ -189,7 +208,7 @@ def generate(
     ext_y = np.ptp(ortho[..., 1])
     fill = rng.uniform(*opt.fill)
     dist = f * max(ext_x / (fill * w), ext_y / (fill * h)) + 0.5 * np.ptp(ortho[..., 2])
-    rate = opt.close_up_rate_arms if activity in _ARM_EXERCISES else opt.close_up_rate
+    rate = opt.close_up_rate_arms if motion.upper_body else opt.close_up_rate
     # A close-up is a phone propped near the athlete at about trunk height, not one looking down.
     close_up = bool(rng.random() < rate) and not clean and not high_view
     if close_up:
@@ -219,9 +238,15 @@ def generate(
     side_turn = np.clip(depth_lr / body_w, -1, 1)  # > 0: the left side is further away
     vis = np.full((n, NUM_LANDMARKS), 0.97)
     vis -= 0.03 * rng.random((n, NUM_LANDMARKS))
-    # Real side views lose most of the far side to the smoother's visibility gate; so do these.
-    vis[:, _LEFT_SIDE] -= 0.75 * np.clip(side_turn, 0, 1)[:, None] * rng.uniform(0.7, 1.25)
-    vis[:, _RIGHT_SIDE] -= 0.75 * np.clip(-side_turn, 0, 1)[:, None] * rng.uniform(0.7, 1.25)
+    # Real side views lose the far side's limbs to the smoother's visibility gate; so do these. MediaPipe
+    # keeps the far shoulder and hip (right behind the near ones) at visibility ~1 (every real side-view
+    # clip in the pose cache: median 0.93-1.0), reads the far arm at ~0.03-0.5 and the far leg anywhere
+    # from ~0.1 (a static stance) to ~0.9 (a stride, where the legs pass each other).
+    leg_loss = rng.uniform(0.3, 1.25)
+    for side_mask, turn in ((_LEFT_SIDE, side_turn), (_RIGHT_SIDE, -side_turn)):
+        loss = 0.75 * np.clip(turn, 0, 1)[:, None] * rng.uniform(0.7, 1.25)
+        cols = side_mask & ~_TRUNK
+        vis[:, cols] -= loss * np.where(_LEGS[cols], leg_loss, 1.0)
     # Facing away from the camera: the face is hidden.
     # Only when the face clearly points away (nose well behind the ears), not in side views where the
     # nose and ears are at nearly the same depth.

@@ -12,7 +12,9 @@ them consistently:
 fault               exercises                                   what changes
 =================== =========================================== ==========================================
 knee_valgus         squat, lunge                                knees collapse towards the midline with
-                                                                depth (the knee's bending plane rotates)
+                                                                depth (the bending plane rotates 12-40 deg:
+                                                                real valgus brings the knees to about ankle
+                                                                width rather than crossing them)
 shallow_depth       squat, lunge, pushup, jumping_jack,         range of motion cut to ~40-60 %
                     lateral_raise
 forward_lean        squat, lunge                                extra trunk lean with depth (+20-35 deg)
@@ -86,6 +88,9 @@ class Motion:
     points: np.ndarray  # (N, 33, 3) metres, body frame (y up, ground y = 0)
     phase: np.ndarray  # (N,) rep phase in [0, 1] (0 = rest), or stride phase in [0, 1) for gait
     spans: tuple[tuple[int, int], ...]  # (first, last) frame of each rep / stride
+    # A standing arm exercise (curl, raise, press, pushdown, ...): filmed from close more often, whether or
+    # not it is in the catalogue, so framing alone does not tell catalogue arm work from other arm work.
+    upper_body: bool = False
 
 
 def rep_schedule(
@@ -331,7 +336,7 @@ def _squat_like(
                 _bend_vector(carriage.bend, trunk, s),
             )
     _assemble(sk, body, pelvis, pelvis_frame, trunk, arms, head_pitch=-0.5 * lean, torso_scale=torso_scale)
-    valgus = D(25 + 25 * sev) * p if fault == "knee_valgus" else zero
+    valgus = D(12 + 28 * sev) * p if fault == "knee_valgus" else zero
     toes, bends, lifts = {}, {}, {}
     for s in SIDES:
         d = _n3(dirs[s], n)
@@ -456,7 +461,7 @@ def _lunge(rng, n, fps, body, fault, sev) -> Motion:
     }
     sk = Skeleton(n)
     _assemble(sk, body, pelvis, Frame3.from_angles(zero, zero, zero), trunk, arms, head_pitch=-0.4 * lean)
-    valgus = D(25 + 25 * sev) * s_drop if fault == "knee_valgus" else zero
+    valgus = D(12 + 28 * sev) * s_drop if fault == "knee_valgus" else zero
     for s in SIDES:
         hip_n, knee_n, ankle_n, heel_n, toe_n = LEG_NAMES[s]
         is_front = front == s
@@ -569,7 +574,7 @@ def _upper_body(rng, n, fps, body, fault, sev, kind: str) -> Motion:
     sk = Skeleton(n)
     _assemble(sk, body, pelvis, pframe, trunk, arms)
     _standing_legs(sk, body, n, half, dirs)
-    return Motion(sk.array(), p, spans)
+    return Motion(sk.array(), p, spans, upper_body=True)
 
 
 def _gait(rng, n, fps, body, fault, sev, running: bool) -> Motion:
@@ -695,7 +700,7 @@ def _gym_other(rng, n, fps, body) -> Motion:
         hip_n, knee_n, ankle_n, heel_n, toe_n = LEG_NAMES[s]
         sk[ankle_n], sk[heel_n], sk[toe_n] = ankle, heel, toe
         sk[knee_n] = leg_ik(sk[hip_n], ankle, d, body.thigh, body.shin)
-    return Motion(sk.array(), np.zeros(n), ())
+    return Motion(sk.array(), np.zeros(n), (), upper_body=kind != "calf_raise")
 
 
 def _other(rng, n, fps, body, fault, sev) -> Motion:

@@ -14,7 +14,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from coach.features import FEATURE_NAMES, fill_missing, mirror_windows
+from coach.features import FEATURE_NAMES, fill_missing, frame_features, mirror_windows
+from coach.pose.landmarks import NUM_LANDMARKS
+from coach.pose.landmarks import Landmark as L
 from coach.training.data import CLASSIFIER_LABELS, ClipWindows, WindowSpec
 
 log = logging.getLogger(__name__)
@@ -92,9 +94,57 @@ class TrainConfig:
     noise: float = 0.05  # Gaussian noise on standardised inputs
     feature_dropout: float = 0.05  # share of (sample, feature) entries blanked to the mean
     real_weight: float = 4.0  # each real window counts this many times
+    # Share of training windows in which one body part (see `part_masks`) is blanked for the whole window,
+    # as when the pose model loses it (far side of a side view, legs out of a close-up, hidden hands).
+    part_dropout: float = 0.3
+    # Share of training windows that start without a pose for up to half the window, as the first windows
+    # of a live session or of a clip shorter than the window do (nothing is known before the first frame).
+    late_start: float = 0.1
+    class_balance: bool = True  # see `stack_training`
     width: int = 48
     seed: int = 0
     extra: dict[str, float] = field(default_factory=dict)
+
+
+def _limb(side: str, *parts: str) -> tuple[int, ...]:
+    return tuple(int(L[f"{side}_{p}"]) for p in parts)
+
+
+_ARM = ("ELBOW", "WRIST", "PINKY", "INDEX", "THUMB")
+_HAND = ("WRIST", "PINKY", "INDEX", "THUMB")
+_LOWER_LEG = ("KNEE", "ANKLE", "HEEL", "FOOT_INDEX")
+_FOOT = ("ANKLE", "HEEL", "FOOT_INDEX")
+# Body parts that real MediaPipe tracks lose together (after the smoother's visibility gate): the far
+# side's limbs in a side view (its shoulder and hip stay), one arm, the hands (a bar, a cable handle), the
+# legs below the hips (a close-up) or the feet (a bench, a crop). Hips and shoulders are never dropped:
+# everything is centred and scaled on them, and real tracks without them have no pose at all.
+PART_GROUPS: dict[str, tuple[int, ...]] = {
+    "far_left": _limb("LEFT", *_ARM, *_LOWER_LEG),
+    "far_right": _limb("RIGHT", *_ARM, *_LOWER_LEG),
+    "left_arm": _limb("LEFT", *_ARM),
+    "right_arm": _limb("RIGHT", *_ARM),
+    "hands": _limb("LEFT", *_HAND) + _limb("RIGHT", *_HAND),
+    "legs": _limb("LEFT", *_LOWER_LEG) + _limb("RIGHT", *_LOWER_LEG),
+    "feet": _limb("LEFT", *_FOOT) + _limb("RIGHT", *_FOOT),
+}
+
+
+def part_masks() -> np.ndarray:
+    """(groups, F) bool: the feature columns that become missing when the landmarks of each of
+    `PART_GROUPS` are missing, found by running the feature code itself on a pose with and without them
+    (so the masks follow any change of the feature list)."""
+    rng = np.random.default_rng(0)
+    lm = np.concatenate([rng.uniform(0.3, 0.7, (1, NUM_LANDMARKS, 2)), np.ones((1, NUM_LANDMARKS, 3))], -1)
+    wd = rng.uniform(-0.5, 0.5, (1, NUM_LANDMARKS, 3))
+    base = np.isfinite(frame_features(lm, wd, (720, 1280))[0, : len(FEATURE_NAMES)])
+    masks = []
+    for idx in PART_GROUPS.values():
+        lm2, wd2 = lm.copy(), wd.copy()
+        lm2[:, list(idx), :2] = np.nan
+        wd2[:, list(idx)] = np.nan
+        gone = ~np.isfinite(frame_features(lm2, wd2, (720, 1280))[0, : len(FEATURE_NAMES)])
+        masks.append(base & gone)
+    return np.stack(masks)
 
 
 def train_classifier(
@@ -119,6 +169,11 @@ def train_classifier(
     steps_per_epoch = max(1, len(x) // cfg.batch)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, cfg.lr, total_steps=cfg.epochs * steps_per_epoch)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
+    keep_parts = torch.from_numpy(~part_masks()).float()  # (groups, F): 0 where a part's features live
+    # A sample without a pose, standardised: every feature missing (0 = the mean), pose_present = 0.
+    no_pose = torch.zeros(x.shape[-1])
+    no_pose[-1] = float(-std.mean[-1] / std.std[-1])
+    steps = torch.arange(x.shape[1])
     t0 = time.perf_counter()
     for epoch in range(cfg.epochs):
         model.train()
@@ -130,6 +185,16 @@ def train_classifier(
             if cfg.feature_dropout:
                 keep = torch.rand(xb.shape[0], 1, xb.shape[2]) >= cfg.feature_dropout
                 xb = xb * keep
+            if cfg.part_dropout:
+                hit = torch.rand(xb.shape[0]) < cfg.part_dropout
+                group = torch.randint(len(keep_parts), (xb.shape[0],))
+                mask = torch.where(hit[:, None], keep_parts[group], torch.ones(1, xb.shape[2]))
+                xb = xb * mask[:, None, :]
+            if cfg.late_start:
+                hit = torch.rand(xb.shape[0]) < cfg.late_start
+                first = torch.randint(1, x.shape[1] // 2 + 1, (xb.shape[0],))
+                empty = (hit[:, None] & (steps[None, :] < first[:, None]))[:, :, None]
+                xb = torch.where(empty, no_pose, xb)
             loss = loss_fn(model(xb), ys[idx])
             opt.zero_grad()
             loss.backward()
@@ -195,8 +260,13 @@ def clip_results(model: nn.Module, clips: list[ClipWindows], std: Standardiser) 
 
 
 def stack_training(
-    synth: tuple[np.ndarray, np.ndarray], clips: list[ClipWindows], real_weight: float
+    synth: tuple[np.ndarray, np.ndarray],
+    clips: list[ClipWindows],
+    real_weight: float,
+    class_balance: bool = False,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Synthetic windows (weight 1) and real windows (`real_weight` each) with their mirror images;
+    `class_balance` then gives every label the same total weight."""
     xs, ys = [synth[0]], [synth[1]]
     ws = [np.ones(len(synth[1]))]
     for c in clips:
@@ -204,7 +274,16 @@ def stack_training(
         xs.extend([c.x, mirror_windows(c.x)])
         ys.extend([np.full(len(c.x), CLASSIFIER_LABELS.index(c.label))] * 2)
         ws.extend([np.full(len(c.x), real_weight / 2)] * 2)
-    return np.concatenate(xs), np.concatenate(ys), np.concatenate(ws)
+    x, y, w = np.concatenate(xs), np.concatenate(ys), np.concatenate(ws)
+    if class_balance:
+        # Real clips exist for some labels only (and in a leave-one-source-out fold maybe none for the
+        # held-out label): without this, adding them raises those labels' share of the training data, and
+        # the model learns "real-looking -> a label that has real clips". Each label's total weight is made
+        # equal; the real/synthetic ratio within a label is kept.
+        totals = np.bincount(y, weights=w, minlength=len(CLASSIFIER_LABELS))
+        target = totals[totals > 0].mean()
+        w = w * (target / np.maximum(totals, 1e-9))[y]
+    return x, y, w
 
 
 def metadata(std: Standardiser, spec: WindowSpec, extra: dict[str, str] | None = None) -> dict[str, str]:
