@@ -10,8 +10,8 @@ from coach.features.reps import CHANNELS, REP_SAMPLES, rep_trajectory
 from coach.ml.anomaly import AthleteBaseline, RepAnomalyScorer
 from coach.ml.paths import model_path
 from coach.pose.smoothing import smooth_track
-from coach.synth import SynthOptions, generate
-from coach.training.rep_spans import engine_spans
+from coach.synth import generate
+from coach.training.rep_spans import FULL_BODY, engine_spans
 
 
 @pytest.fixture(scope="module")
@@ -23,14 +23,7 @@ def _reps(exercise: str, fault: str | None, seeds) -> list[np.ndarray]:
     out = []
     for s in seeds:
         # Full-body framing: the autoencoder does not judge close-ups (see its model card).
-        clip = generate(
-            exercise,
-            seed=s,
-            fault=fault,
-            options=SynthOptions(
-                close_up_rate=0.0, close_up_rate_arms=0.0, high_view_rate=0.0, occlusion_rate=0.0
-            ),
-        )
+        clip = generate(exercise, seed=s, fault=fault, options=FULL_BODY)
         lm, wd = smooth_track(clip.media_ts, clip.landmarks, clip.world)
         # Cut where the product cuts them (the rep engine's whole-movement span), as the model is trained.
         spans = engine_spans(exercise, clip, lm, wd)[:4]

@@ -36,15 +36,12 @@ from torch import nn
 from coach.activities import REP_EXERCISES
 from coach.features.reps import CHANNELS, REP_SAMPLES, rep_trajectory
 from coach.pose.smoothing import smooth_track
-from coach.synth import FAULTS, SynthOptions, generate
-from coach.training.rep_spans import engine_spans
+from coach.synth import FAULTS, generate
+from coach.training.rep_spans import FULL_BODY, engine_spans
 
 log = logging.getLogger(__name__)
 
 ANOMALY_EXERCISES: tuple[str, ...] = (*REP_EXERCISES, "running", "walking")
-# Full-body framing from the usual heights: form faults live in the legs as much as the arms, and neither
-# a close-up (legs out of the image) nor a camera looking steeply down is a view it is meant to judge.
-_FULL_BODY = SynthOptions(close_up_rate=0.0, close_up_rate_arms=0.0, high_view_rate=0.0, occlusion_rate=0.0)
 AE_VERSION = "4"
 # How a rep's per-channel errors become one error (read by the runtime from the file's metadata).
 SCORE_MODE = "channel_ratio_mean"
@@ -59,7 +56,7 @@ def synthetic_reps(
     at the synthesizer's exact rest-to-rest spans (``cut="truth"``, reported for comparison)."""
     out = []
     for s in seeds:
-        clip = generate(exercise, seed=s, fault=fault, options=_FULL_BODY)
+        clip = generate(exercise, seed=s, fault=fault, options=FULL_BODY)
         lm, wd = smooth_track(clip.media_ts, clip.landmarks, clip.world)
         spans = engine_spans(exercise, clip, lm, wd) if cut == "engine" else list(clip.spans)
         for first, last in spans[:max_per_clip]:

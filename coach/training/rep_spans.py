@@ -12,9 +12,20 @@ from coach.activities import REP_EXERCISES
 from coach.analysis.track import PoseTrack
 from coach.kinematics.view import clip_view, estimate_yaw
 from coach.reps.analyze import analyze_reps
-from coach.synth import SynthClip
+from coach.synth import SynthClip, SynthOptions
 
-__all__ = ["engine_spans"]
+__all__ = ["FULL_BODY", "engine_spans"]
+
+# What the rep autoencoder judges: full-body framing from the usual heights. Form faults live in the legs
+# as much as the arms, and neither a close-up (legs out of the image) nor a camera looking steeply down
+# (any activity, or a push-up from above) is a view it is meant to judge.
+FULL_BODY = SynthOptions(
+    close_up_rate=0.0,
+    close_up_rate_arms=0.0,
+    high_view_rate=0.0,
+    high_view_rate_floor=0.0,
+    occlusion_rate=0.0,
+)
 
 
 def engine_spans(
