@@ -46,6 +46,15 @@ def _untrained_squat_model(seed: int) -> tuple[Any, RepAutoencoder, int, np.ndar
     return stats, model, e, x
 
 
+def _save_checkpoint(path: Path, model: RepAutoencoder, stats, report: dict) -> None:
+    """A checkpoint as `scripts/train.py` writes it, for `export_autoencoder`."""
+    torch.save(
+        {"state_dict": model.state_dict(), "mean": stats.mean, "std": stats.std,
+         "exercises": list(ANOMALY_EXERCISES), "report": report, "seed": 0},
+        path,
+    )  # fmt: skip
+
+
 def test_autoencoder_onnx_matches_torch_and_runtime_scores_match(tmp_path: Path) -> None:
     stats, model, e, x = _untrained_squat_model(seed=0)
     ref = [1.0] * len(ANOMALY_EXERCISES)
@@ -55,11 +64,7 @@ def test_autoencoder_onnx_matches_torch_and_runtime_scores_match(tmp_path: Path)
         "threshold": [2.0] * len(ANOMALY_EXERCISES),
         "channel_reference": np.ones((len(ANOMALY_EXERCISES), len(CHANNELS))).tolist(),
     }
-    torch.save(
-        {"state_dict": model.state_dict(), "mean": stats.mean, "std": stats.std,
-         "exercises": list(ANOMALY_EXERCISES), "report": report, "seed": 0},
-        ckpt,
-    )  # fmt: skip
+    _save_checkpoint(ckpt, model, stats, report)
     out = _export_module().export_autoencoder(ckpt, tmp_path / "rep_autoencoder.onnx")
 
     z, _ = stats.apply(x, np.full(len(x), e))
@@ -94,21 +99,13 @@ def test_channel_ratio_scores_match_between_training_and_runtime(tmp_path: Path)
         "score_mode": "channel_ratio_mean",
     }
     ckpt = tmp_path / "rep_autoencoder.pt"
-    torch.save(
-        {"state_dict": model.state_dict(), "mean": stats.mean, "std": stats.std,
-         "exercises": list(ANOMALY_EXERCISES), "report": report, "seed": 0},
-        ckpt,
-    )  # fmt: skip
+    _save_checkpoint(ckpt, model, stats, report)
     scorer = RepAnomalyScorer(_export_module().export_autoencoder(ckpt, tmp_path / "rep_autoencoder.onnx"))
     expected = normalised_score(rep_errors(model, x, np.full(len(x), e), stats, chan_ref), ref[e], sd[e])
     got = [scorer.score_trajectory("squat", t).score for t in x]
     np.testing.assert_allclose(got, expected, rtol=1e-3)
     # The channel levels are used: a channel whose good reps barely err makes the same error count more.
     report["channel_reference"] = (chan_ref * np.where(np.arange(len(CHANNELS)) == 0, 0.01, 1.0)).tolist()
-    torch.save(
-        {"state_dict": model.state_dict(), "mean": stats.mean, "std": stats.std,
-         "exercises": list(ANOMALY_EXERCISES), "report": report, "seed": 0},
-        ckpt,
-    )  # fmt: skip
+    _save_checkpoint(ckpt, model, stats, report)
     strict = RepAnomalyScorer(_export_module().export_autoencoder(ckpt, tmp_path / "strict.onnx"))
     assert all(strict.score_trajectory("squat", t).score > g for t, g in zip(x, got, strict=True))
