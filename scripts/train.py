@@ -1,11 +1,13 @@
 """Train every shipped model from a seed: ``python scripts/train.py [--seed 0] [--loso]``.
 
-Exercise classifier: pretrain on synthetic windows (`coach.synth`), then fine-tune on synthetic + real
-labelled clips. With ``--loso`` it also measures leave-one-source-out accuracy on the real clips (each fold
-fine-tunes the synthetic-only model without the held-out source) and the synthetic-only model's accuracy
-on every real clip. Writes a checkpoint (``build/checkpoints/exercise_classifier.pt``) that
-``scripts/export_onnx.py`` turns into ``models/exercise_classifier.onnx``, and the measured figures as JSON
-next to it (quoted in ``models/exercise_classifier.md``). Needs the ``train`` extra.
+Exercise classifier: an ensemble of ``--members`` models (seeds), each pretrained on synthetic windows
+(`coach.synth`), then fine-tuned on synthetic + real labelled clips; windows are scored with their mirror
+images too. With ``--loso`` it also measures leave-one-source-out accuracy on the real clips (each fold
+fine-tunes the synthetic-only members without the held-out source; each member alone is reported too)
+and the synthetic-only ensemble's accuracy on every real clip. Writes a checkpoint
+(``build/checkpoints/exercise_classifier.pt``) that ``scripts/export_onnx.py`` turns into
+``models/exercise_classifier.onnx``, and the measured figures as JSON next to it (quoted in
+``models/exercise_classifier.md``). Needs the ``train`` extra.
 """
 
 from __future__ import annotations
@@ -15,16 +17,19 @@ import json
 import logging
 import time
 from collections import Counter
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from pathlib import Path
 
 import numpy as np
 import torch
 
 from coach.training.classifier import (
+    Ensemble,
     Standardiser,
+    TemporalCNN,
     TrainConfig,
     clip_results,
+    ensemble_from_states,
     predict,
     set_threads,
     stack_training,
@@ -76,6 +81,7 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=REPO / "build" / "checkpoints")
     ap.add_argument("--loso", action="store_true", help="also run leave-one-source-out evaluation")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--members", type=int, default=3, help="classifier ensemble size (seeds)")
     ap.add_argument("--models", default="classifier,autoencoder", help="comma-separated subset to train")
     args = ap.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
@@ -133,11 +139,18 @@ def train_classifier_model(args: argparse.Namespace) -> None:
     log.info("real clips: %d, windows %d", len(real), sum(len(c.x) for c in real))
     std = Standardiser.fit(synth[0])  # synthetic only: no real (held-out) clip leaks into the statistics
 
-    pre = train_classifier(synth[0], synth[1], np.ones(len(synth[1])), std, cfg)
-    pre_state = {k: v.clone() for k, v in pre.state_dict().items()}
-    synth_acc = float((predict(pre, synth_test[0], std).argmax(1) == synth_test[1]).mean())
+    # An ensemble of `--members` models: member k is trained with seed `seed * 1000 + k` on the same data.
+    cfgs = [replace(cfg, seed=args.seed * 1000 + k) for k in range(args.members)]
+    pre_states = []
+    for c in cfgs:
+        pre = train_classifier(synth[0], synth[1], np.ones(len(synth[1])), std, c)
+        pre_states.append({k: v.clone() for k, v in pre.state_dict().items()})
+    pre = ensemble_from_states(pre_states, synth[0].shape[-1], cfg.width)
+    synth_acc = float((predict(pre, synth_test[0], std, mirror=True).argmax(1) == synth_test[1]).mean())
     report: dict = {
         "seed": args.seed,
+        "members": args.members,
+        "mirror_average": True,
         "synthetic_windows": int(len(synth[1])),
         "real_clips": len(real),
         "real_windows": int(sum(len(c.x) for c in real)),
@@ -146,44 +159,57 @@ def train_classifier_model(args: argparse.Namespace) -> None:
         "window": asdict(spec),
     }
     log.info("synthetic-only model: held-out synthetic window accuracy %.3f", synth_acc)
-    report["synthetic_only_on_real"] = _summary(clip_results(pre, real, std))
+    report["synthetic_only_on_real"] = _summary(clip_results(pre, real, std, mirror=True))
     log.info(
         "synthetic-only on real: window %.3f clip %.3f",
         report["synthetic_only_on_real"]["window_accuracy"],
         report["synthetic_only_on_real"]["clip_accuracy"],
     )
 
-    fine = TrainConfig(seed=args.seed, epochs=8, lr=1e-3)
+    fines = [replace(c, epochs=8, lr=1e-3) for c in cfgs]
+
+    def fine_tune(clips: list) -> list[TemporalCNN]:
+        x, y, w = stack_training(synth, clips, cfg.real_weight, cfg.class_balance)
+        return [train_classifier(x, y, w, std, f, init=s) for f, s in zip(fines, pre_states, strict=True)]
+
     if args.loso and real:
-        results = []
+        results, member_results = [], [[] for _ in cfgs]
         for group in sorted({c.source for c in real}):
-            train = [c for c in real if c.source != group]
-            x, y, w = stack_training(synth, train, cfg.real_weight, cfg.class_balance)
-            m = train_classifier(x, y, w, std, fine, init=pre_state)
-            fold = clip_results(m, [c for c in real if c.source == group], std)
+            held = [c for c in real if c.source == group]
+            members = fine_tune([c for c in real if c.source != group])
+            fold = clip_results(Ensemble(members), held, std, mirror=True)
             results.extend(fold)
+            for k, m in enumerate(members):  # each member alone, no mirror: the spread the ensemble removes
+                member_results[k].extend(clip_results(m, held, std))
             log.info(
                 "fold %s: %s",
                 group,
                 [(r.name, r.predicted, round(r.window_correct / r.windows, 2)) for r in fold],
             )
         report["loso"] = _summary(results)
+        report["loso_members"] = [
+            {k: v for k, v in _summary(r).items() if k in ("window_accuracy", "clip_accuracy")}
+            for r in member_results
+        ]
         log.info(
-            "LOSO: window %.3f clip %.3f", report["loso"]["window_accuracy"], report["loso"]["clip_accuracy"]
+            "LOSO: window %.3f clip %.3f (members alone: %s)",
+            report["loso"]["window_accuracy"],
+            report["loso"]["clip_accuracy"],
+            [round(m["window_accuracy"], 3) for m in report["loso_members"]],
         )
 
-    x, y, w = stack_training(synth, real, cfg.real_weight, cfg.class_balance)
-    final = train_classifier(x, y, w, std, fine, init=pre_state)
+    final = fine_tune(real)
     report["train_seconds"] = time.perf_counter() - t_start
     torch.save(
         {
-            "state_dict": final.state_dict(),
+            "state_dicts": [m.state_dict() for m in final],
             "mean": std.mean,
             "std": std.std,
             "spec": asdict(spec),
             "labels": list(CLASSIFIER_LABELS),
             "width": cfg.width,
-            "n_features": int(x.shape[-1]),
+            "n_features": int(synth[0].shape[-1]),
+            "mirror_average": True,
             "seed": args.seed,
         },
         args.out / "exercise_classifier.pt",

@@ -15,7 +15,7 @@ from coach.features import FEATURE_NAMES
 from coach.ml import ExerciseClassifier
 from coach.ml.onnx_model import OnnxModel
 from coach.synth import generate
-from coach.training.classifier import Standardiser, TemporalCNN, WithSoftmax, set_threads
+from coach.training.classifier import Ensemble, Standardiser, TemporalCNN, WithSoftmax, predict, set_threads
 from coach.training.data import CLASSIFIER_LABELS, WindowSpec, track_windows
 
 REPO = Path(__file__).resolve().parents[1]
@@ -28,15 +28,16 @@ def _export_module():
     return mod
 
 
-def _checkpoint(tmp_path: Path, x: np.ndarray) -> tuple[Path, TemporalCNN, Standardiser]:
+def _checkpoint(tmp_path: Path, x: np.ndarray) -> tuple[Path, Ensemble, Standardiser]:
     torch.manual_seed(0)
-    model = TemporalCNN(len(FEATURE_NAMES), len(CLASSIFIER_LABELS), 32).eval()
+    members = [TemporalCNN(len(FEATURE_NAMES), len(CLASSIFIER_LABELS), 32).eval() for _ in range(2)]
     std = Standardiser.fit(x)
     spec = WindowSpec()
     path = tmp_path / "exercise_classifier.pt"
     torch.save(
         {
-            "state_dict": model.state_dict(),
+            "state_dicts": [m.state_dict() for m in members],
+            "mirror_average": True,
             "mean": std.mean,
             "std": std.std,
             "spec": {"rate_hz": spec.rate_hz, "length": spec.length, "hop_s": spec.hop_s},
@@ -47,7 +48,7 @@ def _checkpoint(tmp_path: Path, x: np.ndarray) -> tuple[Path, TemporalCNN, Stand
         },
         path,
     )
-    return path, model, std
+    return path, Ensemble(members).eval(), std
 
 
 def _windows() -> np.ndarray:
@@ -77,8 +78,11 @@ def test_onnx_matches_torch_and_carries_the_runtime_metadata(tmp_path: Path) -> 
     np.testing.assert_allclose(json.loads(meta["coach.feature_mean"]), std.mean, rtol=1e-6)
     assert int(meta["coach.window_length"]) == 30 and float(meta["coach.window_rate_hz"]) == 15.0
 
-    # The runtime wrapper standardises with the file's statistics and gives the same probabilities.
+    assert meta["coach.members"] == "2" and meta["coach.mirror_average"] == "1"
+
+    # The runtime wrapper standardises with the file's statistics, averages each window with its mirror
+    # image, and gives what training measured with.
     runtime = ExerciseClassifier(out)
-    np.testing.assert_allclose(runtime.predict(x), expected, atol=1e-4)
+    np.testing.assert_allclose(runtime.predict(x), predict(model, x, std, mirror=True), atol=1e-4)
     opts = onnx_model.session.get_session_options()
     assert opts.intra_op_num_threads == 1 and opts.inter_op_num_threads == 1
