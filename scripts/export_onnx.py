@@ -228,7 +228,14 @@ def write_autoencoder_card(report_path: Path, out: Path) -> None:
         "model, median over each clip's reps against the threshold); scoring by the largest channel "
         "ratio, the top 3 or 6, the RMS or the geometric mean instead of the mean (0.80-0.84 against "
         "0.83); adding the code's distance from good codes (0.78: it catches shallow squats, 0.99, but "
-        "blurs the rest).",
+        "blurs the rest); in the development harness (half the calibration reps): adding it only beyond 1-3 "
+        "spreads of the good codes (0.875-0.884 against 0.883, "
+        "shallow squats unchanged); a channel for the knee inside or outside the line of its toes "
+        "across the image, per side (0.858-0.870 against 0.883-0.889 over two seeds): alone it separates "
+        "valgus squats from good ones with AUROC 0.89 where it is measured (front and oblique views), "
+        "but one channel's error is diluted in the mean over 26, and the squat valgus figure stayed at "
+        "0.65. By camera yaw, the shipped model's squat valgus AUROC is 0.75 at 0 deg, 0.98 at 30, 0.67 "
+        "at 60 and 0.76 at 90 (12 clips each); heel lift 0.55 from the front, 0.84 at 30 deg.",
         "- The end of a rep is bounded by when the engine reports it (the athlete settling at the top), so "
         "the last few percent of a slow return are not seen.",
         "- The labelled faulty real clips are NOT separated from other athletes' good reps (table above; "
@@ -334,7 +341,9 @@ CLASSIFIER_HISTORY = [
     "the mirror average 0.861-0.890 and every triple 0.880-0.889 (36/37 each; the four together 0.887). "
     "Three members with the mirror average were shipped: the figure no longer depends on the draw of "
     "one seed, at three times the training time and six small network runs per window at run time "
-    "(`benchmarks/bench_models.py`).",
+    "(`benchmarks/bench_models.py`). Tried with it and dropped: an image body-scale feature (the "
+    "torso's length in the image over the window's, so a body coming towards the camera shows; aimed at "
+    "the push-up filmed from above): 0.872, that clip still 0 of 48 windows.",
     "",
     "Not used: the single-frame tables in `../shared/datasets` (MLKit fitness pose samples, "
     "exercise-correction CSVs): they hold image landmarks of single frames (no world landmarks, no time), "
