@@ -22,19 +22,19 @@ log = logging.getLogger("export_onnx")
 REPO = Path(__file__).resolve().parents[1]
 
 
-def load_classifier(path: Path) -> tuple[Ensemble, Standardiser, WindowSpec, bool]:
-    """The checkpoint's ensemble, its statistics and window, and whether windows are mirror-averaged."""
+def load_classifier(path: Path) -> tuple[dict, Ensemble, Standardiser, WindowSpec]:
+    """The checkpoint (read once) with its ensemble, statistics and window."""
     ck = torch.load(path, weights_only=False)
     if list(ck["labels"]) != list(CLASSIFIER_LABELS):
         raise SystemExit(f"{path} was trained on other labels than this version has; retrain it")
     model = ensemble_from_states(ck["state_dicts"], ck["n_features"], ck["width"])
     std = Standardiser(np.asarray(ck["mean"]), np.asarray(ck["std"]))
-    return model, std, WindowSpec(**ck["spec"]), bool(ck["mirror_average"])
+    return ck, model, std, WindowSpec(**ck["spec"])
 
 
 def export_classifier(checkpoint: Path, out: Path) -> Path:
     """Write `out` (an .onnx file) from a classifier checkpoint; returns the path."""
-    model, std, spec, mirror = load_classifier(checkpoint)
+    ck, model, std, spec = load_classifier(checkpoint)
     wrapped = WithSoftmax(model).eval()
     dummy = torch.zeros(1, spec.length, len(std.mean))
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -49,9 +49,8 @@ def export_classifier(checkpoint: Path, out: Path) -> Path:
         dynamo=False,
     )
     proto = onnx.load(str(out))
-    ck = torch.load(checkpoint, weights_only=False)
     extra = {"coach.source_checkpoint_seed": str(ck["seed"]), "coach.members": str(len(ck["state_dicts"]))}
-    for k, v in metadata(std, spec, extra, mirror_average=mirror).items():
+    for k, v in metadata(std, spec, extra, mirror_average=bool(ck["mirror_average"])).items():
         entry = proto.metadata_props.add()
         entry.key, entry.value = k, v
     onnx.checker.check_model(proto)
