@@ -120,7 +120,7 @@ def write_autoencoder_card(report_path: Path, out: Path) -> None:
     import json
 
     from coach.features.reps import CHANNELS
-    from coach.training.anomaly import REAL_REPEAT
+    from coach.training.anomaly import OUTLIER_CLIPS, REAL_REPEAT
 
     r = json.loads(report_path.read_text())
     lines = [
@@ -156,10 +156,25 @@ def write_autoencoder_card(report_path: Path, out: Path) -> None:
         "deviates most.",
         "",
         "## Data and training",
-        "Good reps only: from the synthesizer (96 clips per exercise, random bodies, cameras at the usual "
-        "heights, noise; smoothed as at run time) plus "
+        "Good reps to reconstruct: from the synthesizer (96 clips per exercise, random bodies, cameras at "
+        "the usual heights, noise; smoothed as at run time) plus "
         f"{r.get('real_good_reps', 0)} real reps of the clips of `../shared/videos` without a form label "
-        f"(each counted {REAL_REPEAT} times); denoising objective, 60 epochs. Synthetic and real reps "
+        f"(each counted {REAL_REPEAT} times); denoising objective, 60 epochs. "
+        + (
+            f"Outlier exposure (version 5): {r['faulty_training_reps']} faulty synthetic reps (every "
+            f"exercise's labelled faults, {OUTLIER_CLIPS} clips per exercise and fault, seeds apart from the "
+            "test seeds) are shown as reps it must NOT reconstruct where the fault is: a hinge loss pushes "
+            "each one's mean squared error over the channels its fault moves "
+            "(`coach.training.anomaly.FAULT_CHANNELS`: knee valgus the knees and knee gaps, heel lift the "
+            f"heels and ankles, ...) above {r['outlier_margin']:g} (standardised units; good reps err "
+            "0.3-0.7 at the median), while its other channels are reconstructed as a good rep's, so the "
+            "error, and the attribution, land on the body part at fault. Without it the autoencoder "
+            "learned to reconstruct faulty reps as well as good ones (a valgus squat is still a squat). "
+            "No real clip with a form label is used in training. "
+            if "faulty_training_reps" in r
+            else ""
+        )
+        + "Synthetic and real reps "
         "alike are cut where the product cuts them (version 4): the rep engine's whole-movement span "
         "(`coach.reps`, `Rep.motion_span`: from where the primary signal leaves the last 5 % of the rep's "
         "own excursion to where it regains it, with the clip's estimated view); strides contact to "
@@ -181,20 +196,48 @@ def write_autoencoder_card(report_path: Path, out: Path) -> None:
         "exact spans, 0.778 as the product cut them. Shallow reps the engine does not count as reps "
         "are not scored, which is why some faults have few reps.",
         "",
-        "| exercise | threshold | good reps flagged | fault: AUROC / share flagged |",
+        "| exercise | threshold | good reps flagged | fault: AUROC / share flagged / share of the flagged "
+        "whose worst channel is the fault's |",
         "|---|---|---|---|",
     ]
     for ex, e in r["per_exercise"].items():
-        faults = "; ".join(f"{f} {v['auroc']:.2f} / {v['flagged']:.2f}" for f, v in e["faults"].items())
+        faults = "; ".join(
+            f"{f} {v['auroc']:.2f} / {v['flagged']:.2f}"
+            + (f" / {v['attribution_fit']:.2f}" if "attribution_fit" in v else "")
+            for f, v in e["faults"].items()
+        )
         lines.append(f"| {ex} | {e['threshold']:.2f} | {e['good_flagged']:.2f} | {faults} |")
+    if "auroc_unseen_fault" in r:
+        lines += [
+            "",
+            "The test faults are of the kinds the model was shown as outliers (other seeds: other bodies, "
+            "cameras, tempos and fault sizes). What it gives a fault kind it was never shown: each kind "
+            "left out of the outliers in turn, its held-out reps against all good ones (every exercise "
+            "with that fault). Pooled, each faulty rep scored by the model that never saw its kind: "
+            f"**{r['auroc_unseen_fault_pooled']:.3f}**; the same recipe without outlier exposure: "
+            f"{r['auroc_all_without_outliers']:.3f}. Attribution: of the faulty test reps above the "
+            "threshold, the share whose worst channel (the body part the coach names first) is one their "
+            f"fault moves: **{r['attribution_fit']:.2f}**, without outlier exposure "
+            f"{r['attribution_fit_without_outliers']:.2f}. Training pushed the error into those same "
+            "channels, so this says the push carries over to unseen bodies and cameras, not that the "
+            "fault-to-channel map is right.",
+            "",
+            "| fault kind | AUROC, no outliers | AUROC, kind not shown | AUROC, shipped (all kinds shown) |",
+            "|---|---|---|---|",
+        ]
+        for f, v in r["auroc_unseen_fault"].items():
+            lines.append(
+                f"| {f} | {r['auroc_by_fault_without_outliers'][f]:.3f} | {v:.3f} | "
+                f"{r['auroc_by_fault'][f]:.3f} |"
+            )
     if r.get("real_clips"):
         lines += [
             "",
             "## Real clips (reps segmented by the rep engine; leave-one-source-out)",
             "",
-            "| clip | form label | reps | median score | above every good clip of the exercise | AUROC "
-            "vs other clips' good reps |",
-            "|---|---|---|---|---|---|",
+            "| clip | form label | reps | median score | share above threshold | above every good clip of "
+            "the exercise | AUROC vs other clips' good reps |",
+            "|---|---|---|---|---|---|---|",
         ]
         for c in r["real_clips"]:
             above = (
@@ -202,17 +245,52 @@ def write_autoencoder_card(report_path: Path, out: Path) -> None:
             )
             ar = c.get("auroc_vs_good_reps")
             lines.append(
-                f"| {c['clip']} | {c['form'] or ''} | {c['reps']} | {c['median_score']} | {above} | "
-                f"{'' if ar is None else ar} |"
+                f"| {c['clip']} | {c['form'] or ''} | {c['reps']} | {c['median_score']} | "
+                f"{c.get('flagged', '')} | {above} | {'' if ar is None else ar} |"
             )
+        if "real_good_flagged" in r:
+            lines += [
+                "",
+                f"Real good reps above the population threshold (leave-one-source-out): "
+                f"**{r['real_good_flagged']:.2f}** of them.",
+            ]
     lines += [
         "",
         "## Limitations",
-        "- The 0.95 target is not met. Weakest: knee valgus (squat, lunge): the knee-gap channels need both "
+        f"- Pooled synthetic AUROC {r['auroc_all']:.3f} against the 0.95 target "
+        f"({'met' if r['auroc_all'] >= 0.95 else 'not met'}). "
+        + (
+            "It is measured on fault kinds the model was shown as outliers (on other bodies, cameras and "
+            f"seeds). For a kind it was not shown it is {r['auroc_unseen_fault_pooled']:.3f}, against "
+            f"{r['auroc_all_without_outliers']:.3f} without outlier exposure: the exposure teaches the "
+            "faults the synthesizer models, not form faults in general. "
+            if "auroc_unseen_fault_pooled" in r
+            else ""
+        )
+        + "Weakest: knee valgus (squat, lunge): the knee-gap channels need both "
         "knees, and in side views the far knee is hidden, so about half the synthetic valgus reps carry "
         "no trace of the fault; shallow depth (squat, lunge, push-up): the engine does not count the "
-        "shallowest reps at all, and the ones it counts are cut at their own onset; shoulder-press "
-        "elbow drift.",
+        "shallowest reps at all, and the ones it counts are cut at their own onset; heel lift seen "
+        "from the front.",
+        "- Version 5 development (outlier exposure), in a harness without real reps and with 16 "
+        "calibration clips; pooled AUROC / attribution fit (as above): none 0.873 / 0.83. The hinge on "
+        "the fault's channels, its other channels reconstructed (shipped): margin 4 0.935-0.948 / 0.96 "
+        "over three training seeds, 6 0.948-0.950 / 0.96-0.98, 8 0.955-0.957 / 0.97, 12 and 16 "
+        "0.957-0.958 (the plateau: 8 shipped). First tried, the hinge on the rep's error over ALL "
+        "channels: 0.884 / 0.932 / 0.958 / 0.959 at a margin of 0.5 / 1 / 2 / 4, but at 2 an "
+        "attribution fit of 0.61 (the model learned to err anywhere on a faulty rep; squat heel lift "
+        "and running overstride were named at the wrong joint almost every time). With that variant: "
+        "each kind left out in turn 0.890 pooled (forward lean 0.875 -> 0.958 from the other lean "
+        "faults, overstride 0.887 -> 0.857); on "
+        "the real labelled clips (leave-one-source-out) the effect changed sign between training seeds: "
+        "the valgus squat against other clips' good squats 0.22 -> 0.84 with seed 0, 0.57 -> 0.43 with "
+        "seed 1, 0.51 -> 0.69 for a three-seed ensemble, which also took the failed squat from 1.00 to "
+        "0.65: five labelled faulty clips are too few to call. Real good reps above the threshold: 0.87 "
+        "-> 0.75; in the shipped recipe (real good reps in training, 32 calibration clips), over three "
+        "training seeds: 32 faulty clips per exercise and fault gave 0.941-0.943, 64 gave 0.949-0.950 "
+        "(64 shipped); a margin of 4 or a weight of 2-3 moved it by less than the seeds do. The shipped "
+        "recipe (hinge on the fault's channels, margin 8, 64 clips): 0.950-0.953 over three training "
+        "seeds, so the target is met at its edge, not clear of it.",
         "- Version 4 development (synthetic, same seeds): dropping channels measured in under half of the "
         "rep took the good reps' 95th percentile from 89 to ~4 for squats and from ~5000 to ~14 for "
         "deadlifts (a glimpsed far-side joint had made single good reps look absurd) and the pooled "
@@ -233,7 +311,7 @@ def write_autoencoder_card(report_path: Path, out: Path) -> None:
         "across the image, per side (0.858-0.870 against 0.883-0.889 over two seeds): alone it separates "
         "valgus squats from good ones with AUROC 0.89 where it is measured (front and oblique views), "
         "but one channel's error is diluted in the mean over 26, and the squat valgus figure stayed at "
-        "0.65. By camera yaw, the shipped model's squat valgus AUROC is 0.75 at 0 deg, 0.98 at 30, 0.67 "
+        "0.65. By camera yaw, version 4's squat valgus AUROC is 0.75 at 0 deg, 0.98 at 30, 0.67 "
         "at 60 and 0.76 at 90 (12 clips each); heel lift 0.55 from the front, 0.84 at 30 deg.",
         "- The end of a rep is bounded by when the engine reports it (the athlete settling at the top), so "
         "the last few percent of a slow return are not seen.",
@@ -241,10 +319,12 @@ def write_autoencoder_card(report_path: Path, out: Path) -> None:
         "a clip's AUROC against other clips' good reps of 0.5 is chance): across athletes and views the "
         "variation between people is larger than these faults. Use a personal baseline "
         "(`AthleteBaseline`).",
-        "- Thresholds are the 95th percentile of good held-out synthetic reps. Real good reps of most "
-        "clips now score on the synthetic scale (table), but single-rep deadlifts and the jumping-jack "
-        "clips still score several times higher, so the population threshold flags them; a personal "
-        "baseline fixes that for an athlete.",
+        "- Thresholds are the 95th percentile of good held-out synthetic reps, and most real good reps of "
+        "other athletes score above them (share above threshold in the real-clip table): the population "
+        "threshold flags too much on real footage; a personal baseline fixes that for an athlete. "
+        "Thresholds from the real good reps' leave-one-source-out scores were tried (version 5 "
+        "development): the real scores are heavy-tailed (a squat threshold of ~3000 from 17 reps), which "
+        "still flagged 0.41 of the good reps of a held-out source and none of the faulty ones.",
         "",
     ]
     out.write_text("\n".join(lines))

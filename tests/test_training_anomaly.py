@@ -14,13 +14,19 @@ import torch
 from coach.features.reps import CHANNELS, REP_SAMPLES
 from coach.ml.anomaly import RepAnomalyScorer
 from coach.ml.onnx_model import OnnxModel
+from coach.synth import FAULTS
 from coach.training.anomaly import (
     ANOMALY_EXERCISES,
+    FAULT_CHANNELS,
+    Negatives,
     RepAutoencoder,
+    fault_channel_mask,
     fit_stats,
     normalised_score,
+    rep_channel_errors,
     rep_errors,
     synthetic_reps,
+    train_autoencoder,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -109,3 +115,47 @@ def test_channel_ratio_scores_match_between_training_and_runtime(tmp_path: Path)
     _save_checkpoint(ckpt, model, stats, report)
     strict = RepAnomalyScorer(_export_module().export_autoencoder(ckpt, tmp_path / "strict.onnx"))
     assert all(strict.score_trajectory("squat", t).score > g for t, g in zip(x, got, strict=True))
+
+
+def test_every_synthetic_fault_names_the_channels_it_moves() -> None:
+    kinds = {f for faults in FAULTS.values() for f in faults}
+    assert kinds <= set(FAULT_CHANNELS)
+    for kind in kinds:
+        mask = fault_channel_mask(kind)
+        assert 0 < mask.sum() < len(CHANNELS)
+        assert {c for c, m in zip(CHANNELS, mask, strict=True) if m} == FAULT_CHANNELS[kind]
+
+
+def test_outlier_exposure_raises_the_error_where_the_fault_is() -> None:
+    """Faulty reps given as negatives teach the model to err on the fault's own channels: held-out reps of
+    the same fault (other seeds: other bodies and cameras) score further above good reps than without
+    them, and their worst channel is more often one the fault moves (what the attribution names)."""
+    torch.set_num_threads(1)
+    good = {
+        ex: synthetic_reps(ex, range(16 if ex == "squat" else 2), max_per_clip=4) for ex in ANOMALY_EXERCISES
+    }
+    stats = fit_stats(good)
+    x = np.concatenate([good[ex] for ex in ANOMALY_EXERCISES])
+    e = np.concatenate([np.full(len(good[ex]), i) for i, ex in enumerate(ANOMALY_EXERCISES)])
+    sq = ANOMALY_EXERCISES.index("squat")
+    shown = synthetic_reps("squat", range(100, 108), fault="forward_lean")
+    held_good = synthetic_reps("squat", range(200, 206))
+    held_bad = synthetic_reps("squat", range(300, 306), fault="forward_lean")
+    mask = fault_channel_mask("forward_lean")
+    negatives = Negatives(shown, np.full(len(shown), sq), np.repeat(mask[None], len(shown), 0))
+
+    def median_error(model: RepAutoencoder, reps: np.ndarray) -> float:
+        return float(np.median(rep_errors(model, reps, np.full(len(reps), sq), stats)))
+
+    def worst_in_fault(model: RepAutoencoder) -> float:
+        err, measured = rep_channel_errors(model, held_bad, np.full(len(held_bad), sq), stats)
+        good_level = rep_channel_errors(model, held_good, np.full(len(held_good), sq), stats)[0].mean(axis=0)
+        worst = np.where(measured, err / good_level, -np.inf).argmax(axis=1)
+        return float(mask[worst].mean())
+
+    plain = train_autoencoder(x, e, stats, epochs=100, seed=0)
+    exposed = train_autoencoder(x, e, stats, negatives=negatives, epochs=100, seed=0)
+    ratio_plain = median_error(plain, held_bad) / median_error(plain, held_good)
+    ratio_exposed = median_error(exposed, held_bad) / median_error(exposed, held_good)
+    assert ratio_exposed > 1.3 * ratio_plain
+    assert worst_in_fault(exposed) > worst_in_fault(plain)
