@@ -150,8 +150,10 @@ def write_autoencoder_card(report_path: Path, out: Path) -> None:
         + "it becomes a z-score against good held-out synthetic reps of the exercise in log space, kept "
         "positive: score = exp(log(error / median good error) / spread of log good errors) (1.0 = a "
         "typical good rep, each factor e = one spread worse). Threshold = 95th percentile of good reps' "
-        "scores, or a personal one from reps the athlete marks as good "
-        "(`coach.ml.anomaly.AthleteBaseline`, no training at run time). Attribution: the channels whose "
+        "scores, or a personal one from reps the athlete marks as good (K in the replay; "
+        "`coach.ml.anomaly.personal_threshold`: the population threshold rescaled to the median score of "
+        "their marked reps, never below 1.25 x the worst of them; no training at run time). Attribution: "
+        "the channels whose "
         "error is furthest above their own good-rep level, and the phase of the rep where the worst one "
         "deviates most.",
         "",
@@ -315,10 +317,7 @@ def write_autoencoder_card(report_path: Path, out: Path) -> None:
         "at 60 and 0.76 at 90 (12 clips each); heel lift 0.55 from the front, 0.84 at 30 deg.",
         "- The end of a rep is bounded by when the engine reports it (the athlete settling at the top), so "
         "the last few percent of a slow return are not seen.",
-        "- The labelled faulty real clips are NOT separated from other athletes' good reps (table above; "
-        "a clip's AUROC against other clips' good reps of 0.5 is chance): across athletes and views the "
-        "variation between people is larger than these faults. Use a personal baseline "
-        "(`AthleteBaseline`).",
+        _real_faulty_summary(r.get("real_clips") or []),
         "- Thresholds are the 95th percentile of good held-out synthetic reps, and most real good reps of "
         "other athletes score above them (share above threshold in the real-clip table): the population "
         "threshold flags too much on real footage; a personal baseline fixes that for an athlete. "
@@ -329,6 +328,20 @@ def write_autoencoder_card(report_path: Path, out: Path) -> None:
     ]
     out.write_text("\n".join(lines))
     log.info("wrote %s", out)
+
+
+def _real_faulty_summary(clips: list[dict]) -> str:
+    """The card's line on the labelled faulty real clips (form problems, not failed lifts or occlusion)."""
+    faulty = [c for c in clips if c["form"] and c.get("auroc_vs_good_reps") is not None]
+    above = sum(bool(c["above_all_good_clips"]) for c in faulty)
+    graded = ", ".join(f"{c['form']} {c['auroc_vs_good_reps']:.2f}" for c in faulty)
+    return (
+        f"- Of the {len(faulty)} labelled real clips, {above} score above every good clip of their exercise; "
+        f"graded against other clips' good reps (0.5 is chance): {graded}. With one or two clips per "
+        "fault from other athletes and views, the variation between people is as large as these faults: "
+        "the personal threshold (reps the athlete marks good) is what makes the flag mean something for "
+        "one athlete."
+    )
 
 
 def _confusion_table(confusion: dict[str, int], labels: list[str]) -> list[str]:

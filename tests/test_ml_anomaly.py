@@ -76,6 +76,8 @@ def test_personal_baseline_sets_the_threshold_from_good_reps(scorer: RepAnomalyS
     assert base.threshold == scorer.default_threshold("bicep_curl")
     for t in reps[:3]:
         base.add_good(t)
-    worst = max(scorer.score_trajectory("bicep_curl", t).score for t in reps[:3])
-    assert base.threshold == pytest.approx(max(1.0, 1.25 * worst))
+    scores = [scorer.score_trajectory("bicep_curl", t).score for t in reps[:3]]
+    population = scorer.default_threshold("bicep_curl")
+    expected = max(1.0, 1.25 * max(scores), population * float(np.median(scores)))
+    assert base.threshold == pytest.approx(expected)
     assert base.score(reps[0]).threshold == base.threshold

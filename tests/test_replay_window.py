@@ -194,3 +194,41 @@ def test_replay_command_opens_plays_and_screenshots(qapp, session: Path, tmp_pat
     assert replay_cmd.main([str(session), "--play", "--screenshot", str(shot), "--quit-after", "1.0"]) == 0
     assert shot.is_file() and shot.stat().st_size > 10_000
     assert replay_cmd.main([str(tmp_path / "missing")]) == 2
+
+
+def test_k_marks_a_rep_as_good_form_and_the_list_judges_by_the_personal_threshold(
+    qtbot, session: Path
+) -> None:
+    from coach.ui.replay.rep_table import COLUMNS
+
+    good_col = [c[0] for c in COLUMNS].index("good")
+    form_col = [c[0] for c in COLUMNS].index("form score")
+    w = ReplayWindow(ReplayModel(session, good_form_source=lambda *_: []))  # no other sessions
+    qtbot.addWidget(w)
+    with qtbot.waitExposed(w):
+        w.show()
+    with qtbot.waitActive(w):
+        w.activateWindow()
+    try:
+        table, reps = w.rep_table, w.model.reps
+        population = reps[0].anomaly_threshold
+        assert population is not None and reps[0].anomaly is not None
+        assert table.item(0, form_col).text().startswith(f"{reps[0].anomaly:.1f}")
+        table.selectRow(0)
+        qtbot.keyClick(w, Qt.Key.Key_K)
+        marked = w.model.reps[0]
+        assert marked.good_form and table.item(0, good_col).text() == "✓"
+        personal = max(1.0, 1.25 * marked.anomaly, population * marked.anomaly)
+        assert w.model.personal_threshold() == pytest.approx(personal)
+        assert f"personal threshold {personal:.1f} from 1 good-form rep" in w.statusBar().currentMessage()
+        for row, rep in enumerate(w.model.reps):  # every scored rep is now judged by the personal one
+            text = table.item(row, form_col).text()
+            if rep.anomaly is not None:
+                assert text.endswith(" ok") if rep.anomaly <= personal else f"> {personal:.1f}" in text
+        assert (session / "corrections.jsonl").read_text().count('"mark_good"') == 1
+        table.selectRow(0)
+        qtbot.keyClick(w, Qt.Key.Key_K)  # take the mark back
+        assert not w.model.reps[0].good_form and table.item(0, good_col).text() == ""
+        assert w.model.personal_threshold() is None
+    finally:
+        w.close()

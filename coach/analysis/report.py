@@ -28,6 +28,25 @@ from coach.analysis.offline import ClipAnalysis
 SCHEMA_VERSION = 1
 
 
+def apply_personal_threshold(report: dict[str, Any], athlete: str, good_scores: list[float]) -> None:
+    """Judge the report's rep anomalies by `athlete`'s personal threshold (`personal_threshold` over the
+    scores of their reps marked good form; each rep's population threshold is the default), in place,
+    and say so under ``"personal_threshold"`` (``threshold`` null when no marked rep has a score)."""
+    from coach.ml.anomaly import personal_threshold  # onnxruntime: only when anomalies are rejudged
+
+    applied = None
+    for event in report.get("rep_events") or ():
+        anomaly = event.get("anomaly")
+        if isinstance(anomaly, dict) and good_scores:
+            applied = round(personal_threshold(good_scores, default=float(anomaly["threshold"])), 3)
+            anomaly["threshold"] = applied
+    report["personal_threshold"] = {
+        "athlete": athlete,
+        "good_form_reps": len(good_scores),
+        "threshold": applied,
+    }
+
+
 def build_report(analysis: ClipAnalysis, *, pose_model: Path) -> dict[str, Any]:
     """The schema-1 document for one analysed clip (plain JSON types only)."""
     t = analysis.timing

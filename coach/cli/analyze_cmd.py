@@ -12,8 +12,9 @@ from tqdm import tqdm
 from coach.activities import ACTIVITIES, AUTO
 from coach.analysis.frame_table import write_frame_csv
 from coach.analysis.offline import ClipAnalysis, analyze_video
-from coach.analysis.report import build_report
+from coach.analysis.report import apply_personal_threshold, build_report
 from coach.capture.sources import probe_video
+from coach.library import athlete_good_form_scores
 from coach.pose.model_store import resolve_pose_model
 
 
@@ -41,6 +42,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         help="footage plays X times slower than real time (slow motion; gait timing)",
     )
     p.add_argument("--height", type=float, default=None, metavar="M", help="athlete height in metres")
+    p.add_argument(
+        "--athlete",
+        default=None,
+        metavar="NAME",
+        help="judge rep anomaly scores by NAME's personal threshold: their reps marked good form "
+        "(K in the replay) in the session library",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON document on stdout")
     p.add_argument("--out", type=Path, metavar="DIR", help="write frames.csv and summary.json into DIR")
     p.add_argument(
@@ -72,6 +80,15 @@ def run(args: argparse.Namespace) -> int:
             on_progress=bar.update,
         )
     report = build_report(analysis, pose_model=model)
+    if args.athlete and analysis.exercise is not None:
+        scores = athlete_good_form_scores(args.athlete, analysis.exercise)
+        apply_personal_threshold(report, args.athlete, scores)
+        if not scores:
+            print(
+                f"note: no {analysis.exercise} rep of {args.athlete} is marked good form in the library "
+                "(K in the replay): the population threshold stays",
+                file=sys.stderr,
+            )
     if args.out is not None:
         args.out.mkdir(parents=True, exist_ok=True)
         write_frame_csv(analysis, args.out / "frames.csv")

@@ -186,7 +186,7 @@ class Library:
         metric_columns = list(dict.fromkeys(REP_METRIC_COLUMNS.values()))
         columns = [
             "session_id", "set_id", "rep_index", "engine_index", "added", "exercise", "start_s", "end_s",
-            "start_frame", "end_frame", "partial", "faults", "anomaly_score", *metric_columns,
+            "start_frame", "end_frame", "partial", "faults", "anomaly_score", "good_form", *metric_columns,
             "metrics_json",
         ]  # fmt: skip
         sql = f"INSERT INTO reps ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})"
@@ -208,6 +208,7 @@ class Library:
                     int(r.partial),
                     r.faults,
                     r.anomaly_score,
+                    int(r.good_form),
                     *(by_column.get(c) for c in metric_columns),
                     json.dumps(dict(r.metrics), sort_keys=True),
                 ),
@@ -366,10 +367,26 @@ class Library:
         out = []
         for r in rows:
             d = {k: r[k] for k in r.keys() if k != "metrics_json"}  # noqa: SIM118 - sqlite3.Row
-            d["partial"], d["added"] = bool(d["partial"]), bool(d["added"])
+            for flag in ("partial", "added", "good_form"):
+                d[flag] = bool(d[flag])
             d["metrics"] = json.loads(r["metrics_json"])
             out.append(d)
         return out
+
+    def good_form_scores(
+        self, athlete: str, exercise: str, exclude_session: str | None = None
+    ) -> list[float]:
+        """The anomaly scores of `athlete`'s reps of `exercise` marked good form, over all their sessions
+        (optionally but one): what `coach.ml.anomaly.personal_threshold` sets their threshold from."""
+        rows = self._conn.execute(
+            """SELECT r.anomaly_score FROM reps r JOIN sessions s ON s.id = r.session_id
+                   JOIN athletes a ON a.id = s.athlete_id
+               WHERE a.name = ? AND COALESCE(r.exercise, s.exercise) = ? AND r.good_form = 1
+                   AND r.anomaly_score IS NOT NULL AND s.id IS NOT ?
+               ORDER BY s.created, r.rep_index""",
+            (athlete, exercise, exclude_session),
+        ).fetchall()
+        return [float(r[0]) for r in rows]
 
     def trend(self, metric: str, athlete: str | None = None, exercise: str | None = None) -> list[TrendPoint]:
         """One point per session with a value of `metric` (see `coach.library.trends`), oldest first.
@@ -432,6 +449,20 @@ def _manifest_id(directory: Path) -> str | None:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError):
         return None
     return str(data["id"]) if isinstance(data, dict) and data.get("id") else None
+
+
+def athlete_good_form_scores(athlete: str, exercise: str, exclude_session: str | None = None) -> list[float]:
+    """`Library.good_form_scores` of the user's library, for callers that only need those (the replay,
+    `coach analyze --athlete`). No library yet, or one that cannot be read, gives none (logged); none is
+    created just to ask."""
+    if not library_path().is_file():
+        return []
+    try:
+        with Library() as library:
+            return library.good_form_scores(athlete, exercise, exclude_session=exclude_session)
+    except (LibraryError, OSError, sqlite3.Error) as exc:
+        log.warning("the library's good-form reps could not be read: %s", exc)
+        return []
 
 
 def index_session(directory: Path, *, refresh_only: bool = False) -> str | None:

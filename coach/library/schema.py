@@ -93,9 +93,14 @@ ALTER TABLE sessions ADD COLUMN indexed_schema INTEGER NOT NULL DEFAULT 1;
 CREATE INDEX sessions_athlete ON sessions(athlete_id);
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+_V3 = """
+ALTER TABLE reps ADD COLUMN good_form INTEGER NOT NULL DEFAULT 0;  -- marked good form in the replay
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 LATEST_VERSION = len(MIGRATIONS)
-REINDEX_BELOW = 2  # sessions indexed under v1 have no sets, gait or anomaly columns
+# Sessions indexed under v1 have no sets, gait or anomaly columns; under v2, no good-form marks.
+REINDEX_BELOW = 3
 
 
 def schema_version(conn: sqlite3.Connection) -> int:

@@ -79,6 +79,7 @@ class RepRecord:
     metrics: Mapping[str, float | None]
     anomaly_score: float | None
     faults: int
+    good_form: bool = False  # marked good form by the coach or athlete (a `mark_good` correction)
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +227,7 @@ def _sets_and_reps(
                 metrics={str(k): _number(v) for k, v in metrics.items()},
                 anomaly_score=score,
                 faults=len(faults) if isinstance(faults, list) else 0,
+                good_form=bool(rep.get("good_form", False)),
             )
         )
     return tuple(sets[i] for i in sorted(sets)), tuple(records)

@@ -55,6 +55,10 @@ class Corrections:
         self._append({"op": "move_gait_event", "frame": int(frame), "kind": str(kind), "foot": str(foot),
                       "to_frame": int(to_frame), "to_t": float(to_t)})
 
+    def mark_good(self, end_frame: int, good: bool) -> None:
+        """Mark the rep that ends at frame `end_frame` as good form (or take the mark back)."""
+        self._append({"op": "mark_good", "frame": int(end_frame), "good": bool(good)})
+
     def _append(self, correction: dict[str, Any]) -> None:
         events, notes = apply_corrections(self.raw_events, [*self.applied, correction])
         if len(notes) > len(self.notes):

@@ -3,7 +3,9 @@
 It opens the session, recomputes the primary angle, lists reps and gait events (corrections applied), owns
 the `Playback` state and the `Corrections`, and renders frames. The corrections the coach makes in the
 window are decided here: adding a missed rep over a row range (its bottom found on the primary angle),
-picking the gait event nearest the playhead and moving it. Comparing two reps starts here too
+picking the gait event nearest the playhead and moving it, marking reps as good form (their anomaly scores,
+with the athlete's good reps of other sessions from the library, set the personal threshold each rep is
+judged against: `coach.ml.anomaly.personal_threshold`). Comparing two reps starts here too
 (`compare`, see `coach.replay.compare`). The Qt window only forwards user input here and displays what
 comes back. Threads: GUI thread only (see `Playback` and `FrameRenderer`).
 """
@@ -11,6 +13,7 @@ comes back. Threads: GUI thread only (see `Playback` and `FrameRenderer`).
 from __future__ import annotations
 
 import logging
+import math
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -18,8 +21,9 @@ from pathlib import Path
 import numpy as np
 
 from coach.activities import is_gait
-from coach.library import index_session
+from coach.library import athlete_good_form_scores, index_session
 from coach.live.activity import canonical_activity
+from coach.ml.anomaly import personal_threshold
 from coach.replay.compare import ComparePlayer, pick_pair
 from coach.replay.corrections import Corrections
 from coach.replay.playback import Playback
@@ -36,14 +40,20 @@ log = logging.getLogger(__name__)
 
 MIN_REP_FRAMES = 3  # an added rep needs a start, a bottom and an end
 
+# (athlete, exercise, this session's id) -> anomaly scores of the athlete's reps marked good form elsewhere
+GoodFormSource = Callable[[str, str, "str | None"], list[float]]
+
 
 class ReplayModel:
     """A recorded session opened for replay. Raises `SessionError` for a session without frames."""
 
     def __init__(self, path: str | os.PathLike[str],
-                 on_corrected: Callable[[Path], None] | None = None) -> None:
+                 on_corrected: Callable[[Path], None] | None = None,
+                 good_form_source: GoodFormSource | None = None) -> None:
         """`on_corrected(session_dir)` runs after each saved correction; by default it re-indexes the
-        session in the library when it is indexed there, so corrections show up in the coach's trends."""
+        session in the library when it is indexed there, so corrections show up in the coach's trends.
+        `good_form_source` gives the athlete's good-form scores from other sessions (default: the user's
+        library); it is asked once, when the session opens."""
         self._on_corrected = on_corrected if on_corrected is not None else refresh_library
         self.reader = SessionReader(path)
         if not self.reader.frame_count:
@@ -70,6 +80,13 @@ class ReplayModel:
         self.gait: list[GaitMark] = []
         self.selected_mark: GaitMark | None = None  # the gait event `move_selected_mark` moves
         self._reps_listeners: list[Callable[[], None]] = []
+        self.athlete: str | None = str(self.reader.manifest.get("athlete") or "") or None
+        source = good_form_source if good_form_source is not None else _library_scores
+        session_id = self.reader.manifest.get("id")
+        self._other_good: list[float] = (
+            source(self.athlete, self.activity, str(session_id) if session_id else None)
+            if self.athlete and self.activity else []
+        )
         self._reload_events()
 
     # ------------------------------------------------------------------ events and corrections
@@ -158,6 +175,37 @@ class ReplayModel:
             raise ValueError("no gait event selected: pick the nearest one first")
         return self.move_gait_event(self.selected_mark, self.playback.row)
 
+    def toggle_good_form(self, rep: RepItem) -> bool:
+        """Mark `rep` as good form, or take the mark back (saved at once); returns the new state."""
+        good = not rep.good_form
+        self.corrections.mark_good(rep.end_frame, good)
+        self._corrected()
+        return good
+
+    # ------------------------------------------------------------------ personal threshold
+    @property
+    def good_form_scores(self) -> list[float]:
+        """Anomaly scores of the reps marked good form: the athlete's other sessions (same exercise), then
+        this session's."""
+        return [*self._other_good, *(r.anomaly for r in self.reps if r.good_form and r.anomaly is not None)]
+
+    def personal_threshold(self) -> float | None:
+        """The athlete's threshold from their good-form reps (`coach.ml.anomaly.personal_threshold`, over
+        the population threshold the reps were scored with); None while no scored rep is marked."""
+        scores = self.good_form_scores
+        if not scores:
+            return None
+        population = next(
+            (r.anomaly_threshold for r in self.reps if r.anomaly_threshold is not None), math.nan
+        )
+        return personal_threshold(scores, default=population)
+
+    def threshold_for(self, rep: RepItem) -> float | None:
+        """What `rep`'s anomaly score is judged against: the personal threshold once reps are marked good,
+        else the population threshold it was scored with (None: not scored)."""
+        personal = self.personal_threshold()
+        return personal if personal is not None and rep.anomaly is not None else rep.anomaly_threshold
+
     # ------------------------------------------------------------------ comparing reps
     def compare(self, selected: list[int] | tuple[int, ...] = ()) -> ComparePlayer:
         """A side-by-side comparison: the two `selected` reps (list indices), else the selected rep or the
@@ -194,3 +242,8 @@ def refresh_library(session_dir: Path) -> None:
     """Re-index `session_dir` in the user's library if it is indexed there. A library that cannot be
     opened or read is logged, never raised: the correction itself is already saved in the session."""
     index_session(session_dir, refresh_only=True)
+
+
+def _library_scores(athlete: str, exercise: str, session_id: str | None) -> list[float]:
+    # This session's own marks come from its events, which are newer than its library rows.
+    return athlete_good_form_scores(athlete, exercise, exclude_session=session_id)

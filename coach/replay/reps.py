@@ -35,6 +35,10 @@ class RepItem:
     added: bool
     metrics: Mapping[str, Any] = field(default_factory=dict)
     faults: tuple[str, ...] = ()
+    anomaly: float | None = None  # the autoencoder's score (1.0 = a typical good rep), None when unscored
+    anomaly_threshold: float | None = None  # the population threshold it was scored against
+    top_joints: tuple[str, ...] = ()  # where the rep deviates most, worst first
+    good_form: bool = False  # marked good form (corrections.jsonl): sets the athlete's personal threshold
 
     def __post_init__(self) -> None:
         if not self.start_row <= self.end_row:
@@ -73,7 +77,14 @@ class RepList:
 
     @classmethod
     def from_events(cls, events: Iterable[Mapping[str, Any]], row_of_frame: Callable[[int], int]) -> RepList:
-        """Reps from rep_completed / partial_rep events (corrections already applied)."""
+        """Reps from rep_completed / partial_rep events (corrections already applied), with the anomaly
+        verdict of their ``anomaly`` event (matched by the rep engine's index) or of their own payload."""
+        events = list(events)
+        verdicts = {
+            ev["rep_index"]: ev.get("anomaly")
+            for ev in events
+            if ev.get("type") == "anomaly" and isinstance(ev.get("rep_index"), int)
+        }
         items: list[RepItem] = []
         for ev in events:
             rep = ev.get("rep")
@@ -81,6 +92,8 @@ class RepList:
                 continue
             start, end = int(rep["start_frame"]), int(rep["end_frame"])
             bottom = int(rep.get("bottom_frame", start))
+            verdict = rep.get("anomaly", verdicts.get(rep.get("index")))
+            verdict = verdict if isinstance(verdict, Mapping) else {}
             items.append(RepItem(
                 number=0,
                 start_frame=start, bottom_frame=bottom, end_frame=end,
@@ -90,6 +103,10 @@ class RepList:
                 added=bool(rep.get("added", False)),
                 metrics=dict(rep.get("metrics") or {}),
                 faults=tuple(str(f.get("rule")) for f in rep.get("faults") or () if isinstance(f, Mapping)),
+                anomaly=_finite(verdict.get("score")),
+                anomaly_threshold=_finite(verdict.get("threshold")),
+                top_joints=tuple(str(j) for j in verdict.get("top_joints") or ()),
+                good_form=bool(rep.get("good_form", False)),
             ))
         items.sort(key=lambda r: r.start_row)
         numbered = [replace(r, number=n) for n, r in enumerate(items, 1)]
@@ -145,3 +162,9 @@ def gait_marks(events: Iterable[Mapping[str, Any]], row_of_frame: Callable[[int]
     ]
     marks.sort(key=lambda m: m.row)
     return marks
+
+
+def _finite(value: Any) -> float | None:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    return float(value)

@@ -21,6 +21,9 @@ Corrections (never rewriting events.jsonl; applied on read, in file order):
   "partial": bool}``: inserts a rep event (``rep.added = true``, no metrics) in frame order.
 * ``{"op": "move_gait_event", "frame": F, "kind": K, "foot": L|R, "to_frame": F2, "to_t": T2}``: moves
   that gait event (``moved_from = F`` is kept).
+* ``{"op": "mark_good", "frame": F, "good": bool}``: the athlete's or coach's verdict that the rep ending at
+  frame F shows good form (``rep.good_form``); the anomaly scores of such reps set the athlete's personal
+  threshold (`coach.ml.anomaly.personal_threshold`). A later line for the same rep wins.
 
 Unknown ops are skipped (a newer coach may write ops this one does not know). Pure functions; any thread.
 """
@@ -42,7 +45,7 @@ __all__ = ["CORRECTION_OPS", "apply_corrections", "dumps_line", "event_to_json",
 
 log = logging.getLogger(__name__)
 
-CORRECTION_OPS = frozenset({"delete_rep", "add_rep", "move_gait_event"})
+CORRECTION_OPS = frozenset({"delete_rep", "add_rep", "move_gait_event", "mark_good"})
 
 _REP_TYPES = ("rep_completed", "partial_rep")
 
@@ -145,6 +148,9 @@ def apply_corrections(
                     notes.append(f"correction {n}: no rep ends at frame {target}")
             elif op == "add_rep":
                 out = _add_rep(out, corr)
+            elif op == "mark_good":
+                if not _mark_good(out, int(corr["frame"]), bool(corr["good"])):
+                    notes.append(f"correction {n}: no rep ends at frame {int(corr['frame'])}")
             elif op == "move_gait_event":
                 if not _move_gait_event(out, corr):
                     notes.append(f"correction {n}: no {corr.get('kind')} {corr.get('foot')} gait event at "
@@ -180,6 +186,14 @@ def _add_rep(events: list[dict], corr: Mapping[str, Any]) -> list[dict]:
     while pos > 0 and int(events[pos - 1].get("frame", 0)) > end_frame:
         pos -= 1
     return [*events[:pos], event, *events[pos:]]
+
+
+def _mark_good(events: list[dict], frame: int, good: bool) -> bool:
+    for i, e in enumerate(events):
+        if e.get("type") in _REP_TYPES and _rep_end_frame(e) == frame:
+            events[i] = {**e, "rep": {**e["rep"], "good_form": good}}  # the caller's dicts stay untouched
+            return True
+    return False
 
 
 def _move_gait_event(events: list[dict], corr: Mapping[str, Any]) -> bool:

@@ -103,6 +103,16 @@ class ReplayController(QObject):
             return False
         return True
 
+    def toggle_good_form(self, rep: RepItem) -> bool | None:
+        """Mark `rep` as good form or take the mark back (saved in corrections.jsonl); the new state, or
+        None when the correction could not be saved."""
+        try:
+            return self.model.toggle_good_form(rep)
+        except (OSError, ValueError) as exc:
+            log.warning("rep %d good-form mark not saved: %s", rep.number, exc)
+            self.failed.emit(f"Rep {rep.number} not marked: {exc}")
+            return None
+
     def add_rep_over_loop(self) -> RepItem | None:
         """Add a missed rep over the loop range (I/O), bottom at the primary angle's extreme (saved in
         corrections.jsonl); None, with `failed` emitted, when the range cannot be a rep."""

@@ -1,4 +1,6 @@
-"""The rep list: one row per rep with its times and metrics; clicking a rep asks to seek to its start.
+"""The rep list: one row per rep with its times, metrics, form score (the anomaly score against the
+threshold it is judged by, green within it, red above it with where the rep deviates) and good-form mark;
+clicking a rep asks to seek to its start.
 
 Display only: `show_reps` fills it from a `RepList`, `highlight` marks the rep under the playhead, and
 `rep_activated(index)` reports a click. Ctrl+click (or Shift+click) selects a second rep, for comparing
@@ -9,6 +11,7 @@ working. GUI thread only.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
@@ -21,6 +24,8 @@ __all__ = ["COLUMNS", "RepTable"]
 # (header, metric key or None for a computed column, format)
 COLUMNS: tuple[tuple[str, str | None, str], ...] = (
     ("#", None, ""),
+    ("good", None, ""),
+    ("form score", None, ""),
     ("start s", None, ""),
     ("duration s", "duration_s", "{:.2f}"),
     ("ecc s", "eccentric_s", "{:.2f}"),
@@ -31,14 +36,32 @@ COLUMNS: tuple[tuple[str, str | None, str], ...] = (
     ("faults", None, ""),
 )
 
+Threshold = Callable[[RepItem], "float | None"]
 
-def _cell(rep: RepItem, key: str | None, fmt: str, header: str) -> str:
+
+def form_text(rep: RepItem, threshold: float | None) -> str:
+    """The anomaly score against the threshold it is judged by ("2.1 ok", "14.0 > 9.5: left knee")."""
+    if rep.anomaly is None:
+        return "—"
+    if threshold is None:
+        return f"{rep.anomaly:.1f}"
+    if rep.anomaly <= threshold:
+        return f"{rep.anomaly:.1f} ok"
+    where = f": {', '.join(rep.top_joints[:2])}" if rep.top_joints else ""
+    return f"{rep.anomaly:.1f} > {threshold:.1f}{where}"
+
+
+def _cell(rep: RepItem, key: str | None, fmt: str, header: str, threshold: float | None = None) -> str:
     if header == "#":
         return f"{rep.number}{' (partial)' if rep.partial else ''}{' (added)' if rep.added else ''}"
     if header == "start s":
         return f"{rep.start_s:.2f}"
     if header == "faults":
         return ", ".join(rep.faults)
+    if header == "form score":
+        return form_text(rep, threshold)
+    if header == "good":
+        return "✓" if rep.good_form else ""
     value = rep.metric(key or "")
     return fmt.format(value) if math.isfinite(value) else "—"
 
@@ -61,13 +84,19 @@ class RepTable(QTableWidget):
         self.cellClicked.connect(lambda row, _col: self.rep_activated.emit(row))
         self._highlighted = -1
 
-    def show_reps(self, reps: RepList) -> None:
-        """Replace the rows with `reps` (the selection is cleared: its rep may be gone)."""
+    def show_reps(self, reps: RepList, threshold_for: Threshold | None = None) -> None:
+        """Replace the rows with `reps` (the selection is cleared: its rep may be gone). `threshold_for`
+        gives the anomaly threshold each rep is judged by (default: the one it was scored with)."""
         self.clearSelection()
         self.setRowCount(len(reps))
         for r, rep in enumerate(reps):
+            threshold = threshold_for(rep) if threshold_for is not None else rep.anomaly_threshold
             for c, (header, key, fmt) in enumerate(COLUMNS):
-                self.setItem(r, c, QTableWidgetItem(_cell(rep, key, fmt, header)))
+                item = QTableWidgetItem(_cell(rep, key, fmt, header, threshold))
+                if header == "form score" and rep.anomaly is not None and threshold is not None:
+                    over = rep.anomaly > threshold
+                    item.setForeground(QColor(230, 120, 90) if over else QColor(120, 200, 120))
+                self.setItem(r, c, item)
         self._highlighted = -1
 
     def highlight(self, index: int) -> None:

@@ -14,7 +14,10 @@ What the coach can do here (every key is in `KEYMAP`, shown in the status bar's 
 * Correct (Edit menu; every edit is saved at once to the session's corrections.jsonl): A adds a missed rep
   over the I/O range (its bottom is the frame where the primary angle is most extreme); Delete deletes the
   selected rep (or the one under the playhead); E selects the gait event nearest the playhead (ringed on
-  the plot), M moves it to the shown frame.
+  the plot), M moves it to the shown frame; K marks the selected rep (or the one under the playhead) as
+  good form, or takes the mark back: the scores of the athlete's good-form reps (this session's and, from
+  the library, their other sessions of the exercise) set their personal threshold, which the rep list's
+  form scores are then judged by.
 * Open (File menu): Ctrl+O a video file or a session's manifest.json, Ctrl+Shift+O a session folder. A
   video is analysed into a new session first (`VideoImporter`: worker thread, cancellable progress
   dialog; the GUI never waits), then replayed. Ctrl+Q or Esc closes.
@@ -86,6 +89,8 @@ KEYMAP: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (("Del",), "delete the selected rep", "window.delete_selected_rep"),
     (("E",), "select the gait event nearest the playhead", "window.select_gait_event"),
     (("M",), "move the selected gait event to this frame", "window.move_gait_event"),
+    (("K",), "mark the selected rep as good form (sets the athlete's personal threshold) / unmark",
+     "window.toggle_good_form"),
     (("Home",), "first frame", "first"),
     (("End",), "last frame", "last"),
     (("Ctrl+O",), "open a video or a session…", "window.open_dialog"),
@@ -97,7 +102,7 @@ KEYMAP: tuple[tuple[tuple[str, ...], str, str], ...] = (
 MENUS: dict[str, tuple[str, ...]] = {
     "&File": ("window.open_dialog", "window.open_folder_dialog", "window.close"),
     "&Edit": ("window.add_rep", "window.delete_selected_rep", "window.select_gait_event",
-              "window.move_gait_event"),
+              "window.move_gait_event", "window.toggle_good_form"),
     "&View": ("window.compare_reps", "toggle_ghost", "window.toggle_feedback"),
     "&Playback": ("toggle_play", "step_forward", "step_back", "step_forward_10", "step_back_10", "next_mark",
                   "prev_mark", "first", "last", "set_loop_in", "set_loop_out", "toggle_loop"),
@@ -259,6 +264,25 @@ class ReplayWindow(QMainWindow):
             self._show_message(f"Rep {rep.number} deleted (saved in corrections.jsonl)", 5000)
         return None
 
+    def toggle_good_form(self) -> None:
+        """Mark the rep selected in the list (or else the one under the playhead) as good form, or unmark
+        it; says what the athlete's personal threshold is now."""
+        if self.model is None or self.controller is None:
+            return self._no_session()
+        index = self.rep_table.selected_index()
+        rep = self.model.reps[index] if index >= 0 else self.model.current_rep()
+        if rep is None:
+            self._show_message("No rep selected", 3000)
+            return None
+        good = self.controller.toggle_good_form(rep)
+        if good is None:
+            return None
+        what = f"Rep {rep.number} {'marked as good form' if good else 'no longer marked as good form'}"
+        if rep.anomaly is None:
+            what += " (it has no form score, so the threshold does not change)"
+        self._show_message(f"{what}; {_threshold_text(self.model)} (saved in corrections.jsonl)", 8000)
+        return None
+
     def add_rep(self) -> None:
         """Add a missed rep over the I/O range."""
         if self.controller is None:
@@ -360,7 +384,7 @@ class ReplayWindow(QMainWindow):
     def _show_reps(self) -> None:
         assert self.model is not None
         self._close_compare()  # its reps may have changed
-        self.rep_table.show_reps(self.model.reps)
+        self.rep_table.show_reps(self.model.reps, self.model.threshold_for)
         self.plot.show_reps(self.model.reps, self.model.gait)
         self._show_status()
         if self.feedback_dock is not None and self.feedback_dock.isVisible():
@@ -374,6 +398,8 @@ class ReplayWindow(QMainWindow):
         ghost = f"ghost: rep {best.number}" if m.ghost and best else ("ghost: no reference rep" if m.ghost
                                                                          else "ghost off (G)")
         parts = [m.activity or "no activity", f"{len(m.reps)} reps", f"{m.playback.speed:g}x", ghost]
+        if m.good_form_scores:
+            parts.append(_threshold_text(m))
         if m.gait:
             parts.append(f"selected {_mark_text(m.selected_mark)} (M moves it here)" if m.selected_mark
                          else f"{len(m.gait)} gait events (E selects one)")
@@ -500,3 +526,12 @@ def run_replay(path: Path | None, *, screenshot: Path | None = None, quit_after_
         arm_quit()
     code = app.exec()
     return code or status["code"]
+
+
+def _threshold_text(model: ReplayModel) -> str:
+    """Whose personal threshold applies now, and from how many good-form reps."""
+    threshold, n = model.personal_threshold(), len(model.good_form_scores)
+    who = f"{model.athlete}'s" if model.athlete else "this session's"
+    if threshold is None:
+        return f"no good-form rep with a score: {who} reps are judged by the population threshold"
+    return f"{who} personal threshold {threshold:.1f} from {n} good-form rep{'s' if n != 1 else ''}"
