@@ -51,7 +51,7 @@ from PySide6.QtWidgets import (
 
 from coach.errors import CoachError
 from coach.replay.model import ReplayModel
-from coach.replay.reps import GaitMark
+from coach.replay.reps import GaitMark, RepItem
 from coach.session.format import MANIFEST_FILE
 from coach.session.from_video import VideoImport
 from coach.ui.feedback_panel import FeedbackPanel, make_feedback_service
@@ -251,37 +251,35 @@ class ReplayWindow(QMainWindow):
             self.open_path(name)
 
     # ------------------------------------------------------------------ commands that need the panels
-    def delete_selected_rep(self) -> None:
-        """Delete the rep selected in the list, or else the one under the playhead."""
+    def _target_rep(self) -> RepItem | None:
+        """The rep a rep command acts on: the one selected in the list, or else the one under the playhead
+        (None, with a message, when there is none or no session)."""
         if self.model is None or self.controller is None:
-            return self._no_session()
+            self._no_session()
+            return None
         index = self.rep_table.selected_index()
         rep = self.model.reps[index] if index >= 0 else self.model.current_rep()
         if rep is None:
             self._show_message("No rep selected", 3000)
-            return None
-        if self.controller.delete_rep(rep):
+        return rep
+
+    def delete_selected_rep(self) -> None:
+        """Delete the rep selected in the list, or else the one under the playhead."""
+        rep = self._target_rep()
+        if rep is not None and self.controller is not None and self.controller.delete_rep(rep):
             self._show_message(f"Rep {rep.number} deleted (saved in corrections.jsonl)", 5000)
-        return None
 
     def toggle_good_form(self) -> None:
         """Mark the rep selected in the list (or else the one under the playhead) as good form, or unmark
         it; says what the athlete's personal threshold is now."""
-        if self.model is None or self.controller is None:
-            return self._no_session()
-        index = self.rep_table.selected_index()
-        rep = self.model.reps[index] if index >= 0 else self.model.current_rep()
-        if rep is None:
-            self._show_message("No rep selected", 3000)
-            return None
-        good = self.controller.toggle_good_form(rep)
-        if good is None:
-            return None
+        rep = self._target_rep()
+        good = None if rep is None or self.controller is None else self.controller.toggle_good_form(rep)
+        if rep is None or good is None or self.model is None:
+            return
         what = f"Rep {rep.number} {'marked as good form' if good else 'no longer marked as good form'}"
         if rep.anomaly is None:
             what += " (it has no form score, so the threshold does not change)"
         self._show_message(f"{what}; {_threshold_text(self.model)} (saved in corrections.jsonl)", 8000)
-        return None
 
     def add_rep(self) -> None:
         """Add a missed rep over the I/O range."""
