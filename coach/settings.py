@@ -71,6 +71,7 @@ class AppSettings:
     feedback_gpt: bool = False
     feedback_base_url: str = ""
     feedback_model: str = ""
+    athlete: str = ""  # who trains: written into recordings, picks their personal anomaly threshold
 
     def __post_init__(self) -> None:
         if self.exercise != AUTO and self.exercise not in ACTIVITIES:

@@ -150,3 +150,43 @@ def test_recording_while_the_clip_ends_is_saved_and_indexed(qtbot, make_live_win
     with Library() as library:
         rows = [r for r in library.list_sessions() if str(r.path) == str(directory)]
     assert len(rows) == 1 and rows[0].exercise == "squat" and rows[0].reps == recorded_reps
+
+
+def test_the_athlete_is_recorded_and_their_good_form_reps_set_the_live_threshold(
+    qtbot, make_live_window, tmp_path: Path
+) -> None:
+    from test_library_fixtures import rep_end_frame, rep_event, squat_events, write_session
+
+    from coach.ml.anomaly import RepAnomalyScorer, personal_threshold
+
+    name = "Ana Live"
+    # An earlier session of hers with two reps marked good form (scores 2 and 3), in the library.
+    events = squat_events([90.0, 90.0])
+    events[1], events[2] = rep_event(1, 2.5, anomaly=2.0), rep_event(2, 4.5, anomaly=3.0)
+    marks = [{"op": "mark_good", "frame": rep_end_frame(t), "good": True} for t in (2.5, 4.5)]
+    earlier = tmp_path / "earlier"
+    write_session(earlier, events, corrections=marks, athlete=name)
+    with Library() as library:
+        library.add(earlier)
+    expected = personal_threshold([2.0, 3.0], default=RepAnomalyScorer().default_threshold("squat"))
+
+    window = make_live_window(RecordingSpeaker())
+    window.controls.athlete_edit.setText("  Ana   Live ")
+    window.controls.athlete_edit.editingFinished.emit()  # what Enter does
+    assert window.controls.athlete() == name
+    assert load_settings(Path(window._settings_path)).athlete == name
+    assert window.start()
+    assert not window.controls.athlete_edit.isEnabled()  # fixed while running, like the source
+    qtbot.waitUntil(lambda: window.video.frames_shown >= 3, timeout=20_000)
+    window.toggle_recording()
+    qtbot.waitUntil(lambda: not window.session.running, timeout=60_000)
+    message = window.status.currentMessage()
+    directory = Path(message.split(f"{RECORDING_SAVED}: ", 1)[1].split(" (")[0])
+    session = SessionReader(directory)
+    assert session.manifest["athlete"] == name
+    verdicts = [e["anomaly"] for e in session.events if e["type"] == "anomaly"]
+    assert verdicts, "the recorded squats were scored"
+    assert all(v["threshold"] == pytest.approx(expected, abs=1e-3) for v in verdicts)
+    with Library() as library:
+        assert name in library.athletes()
+        assert {r.athlete for r in library.list_sessions() if str(r.path) == str(directory)} == {name}

@@ -104,3 +104,10 @@ def test_ring_buffer_keeps_the_newest_in_order_without_copies() -> None:
     assert buf.last_x() == 9.0 and len(buf) == 4
     buf.clear()
     assert len(buf) == 0 and buf.last_x() is None
+
+
+def test_the_athlete_round_trips(tmp_path: Path) -> None:
+    path = tmp_path / "settings.toml"
+    save_settings(AppSettings(athlete='Zoë "Z" O\'Neil'), path)
+    assert load_settings(path).athlete == 'Zoë "Z" O\'Neil'
+    assert load_settings(tmp_path / "missing.toml").athlete == ""

@@ -29,7 +29,7 @@ import numpy as np
 from coach.activities import GAIT_ACTIVITIES
 from coach.errors import CoachError
 from coach.ml.anomaly import DEFAULT_MODEL as ANOMALY_MODEL
-from coach.ml.anomaly import AnomalyResult, RepAnomalyScorer
+from coach.ml.anomaly import AnomalyResult, RepAnomalyScorer, personal_threshold
 from coach.ml.classifier import DEFAULT_MODEL as CLASSIFIER_MODEL
 from coach.ml.classifier import ExerciseClassifier, LiveExerciseClassifier, LiveState
 from coach.ml.paths import model_path
@@ -159,10 +159,17 @@ class LiveModels:
     """
 
     def __init__(
-        self, classifier: ExerciseClassifier | None, scorer: RepAnomalyScorer | None
+        self,
+        classifier: ExerciseClassifier | None,
+        scorer: RepAnomalyScorer | None,
+        thresholds: Callable[[str], float | None] | None = None,
     ) -> None:
+        """`thresholds(exercise)`: the athlete's personal anomaly threshold for an exercise, None for the
+        population one (`athlete_thresholds`); asked once per exercise, at its first scored rep."""
         self.recognizer = LiveExerciseClassifier(classifier) if classifier is not None else None
         self.scorer = scorer
+        self._thresholds = thresholds
+        self._threshold_cache: dict[str, float | None] = {}
         longest = max(spec.max_rep_s for spec in CATALOGUE.values())
         self.ring = PoseRing(int(math.ceil((longest + RING_MARGIN_S) * RING_MAX_FPS)))
         self.state: LiveState | None = None  # the classifier's latest output
@@ -212,5 +219,27 @@ class LiveModels:
             log.debug("rep %d not scored: %s", rep.index, "too short" if span else "not buffered")
             return None
         landmarks, world = span
-        result = self.scorer.score_rep(exercise, landmarks, world, image_size, 0, len(landmarks) - 1)
+        if self._thresholds is not None and exercise not in self._threshold_cache:
+            self._threshold_cache[exercise] = self._thresholds(exercise)
+        threshold = self._threshold_cache.get(exercise)
+        result = self.scorer.score_rep(
+            exercise, landmarks, world, image_size, 0, len(landmarks) - 1, threshold=threshold
+        )
         return result if math.isfinite(result.score) else None
+
+
+def athlete_thresholds(athlete: str, scorer: RepAnomalyScorer) -> Callable[[str], float | None]:
+    """`LiveModels.thresholds` for `athlete`: the personal threshold from their reps marked good form in
+    the session library (`coach.ml.anomaly.personal_threshold`), None for an exercise with none marked.
+    Reads the library on the thread that scores (its own connection; see `coach.library.db`)."""
+    from coach.library import athlete_good_form_scores  # sqlite3: only for a named athlete
+
+    def threshold(exercise: str) -> float | None:
+        scores = athlete_good_form_scores(athlete, exercise)
+        if not scores:
+            return None
+        value = personal_threshold(scores, default=scorer.default_threshold(exercise))
+        log.info("%s: personal %s threshold %.2f (%d good-form reps)", athlete, exercise, value, len(scores))
+        return value
+
+    return threshold

@@ -82,7 +82,7 @@ from coach.errors import CoachError, SourceError
 from coach.live.activity import canonical_activity
 from coach.live.inbox import LatestSlot
 from coach.live.meters import STEPS, RateMeter, RollingValues, StepClock, StepTotals, TimeTotals
-from coach.live.models import LiveModels, load_models
+from coach.live.models import LiveModels, athlete_thresholds, load_models
 from coach.live.recording import LiveRecorder
 from coach.live.step import AnalysisStep, LiveEvent
 from coach.live.types import LiveResult, PipelineStats, WorkerState
@@ -162,8 +162,11 @@ class LivePipeline:
         retry_interval_s: float = 1.0,
         stats_window: int = 120,
         speak_counts: bool = True,
+        athlete: str = "",
     ) -> None:
         self._source_factory = source_factory
+        # Rep anomalies are judged by this athlete's personal threshold when they have reps marked good.
+        self._athlete = athlete
         self._model_path = Path(model_path)
         self._activity = canonical_activity(activity)
         self._mirror = bool(mirror)
@@ -600,7 +603,8 @@ class LivePipeline:
             classifier, scorer = load_models()
             self._mark_ready()
             self._model_ready.set()
-            worker = _Analysis(self, estimator, LiveModels(classifier, scorer))
+            thresholds = athlete_thresholds(self._athlete, scorer) if self._athlete and scorer else None
+            worker = _Analysis(self, estimator, LiveModels(classifier, scorer, thresholds))
             while True:
                 item = self._inbox.get()
                 if item is None:  # closed and empty: end of video, stop or fault

@@ -1,4 +1,4 @@
-"""The control bar: source, exercise, Start/Stop, mute, mirror. Emits requests; decides nothing.
+"""The control bar: source, exercise, athlete, Start/Stop, mute, mirror. Emits requests; decides nothing.
 
 Sources are camera numbers ("Camera 0".."Camera 3") or a video file standing in for a camera ("Video
 file…" opens a file dialog; a chosen file is added to the list). A source is identified by a string: digits
@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
     QWidget,
 )
@@ -43,6 +44,7 @@ class ControlBar(QWidget):
     exercise_changed = Signal(str)  # "auto" or an activity name
     mute_toggled = Signal(bool)
     mirror_toggled = Signal(bool)
+    athlete_changed = Signal(str)  # after editing (Enter or leaving the box)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -59,6 +61,17 @@ class ControlBar(QWidget):
         self.exercise_box.addItem("Auto-detect", AUTO)
         for name in ACTIVITIES:
             self.exercise_box.addItem(name.replace("_", " ").capitalize(), name)
+
+        self.athlete_edit = QLineEdit()
+        self.athlete_edit.setPlaceholderText("athlete (optional)")
+        self.athlete_edit.setToolTip(
+            "Who trains: written into recordings (the library groups sessions by it); reps marked good "
+            "form in the replay (K) set this athlete's personal form-score threshold. Enter to confirm."
+        )
+        self.athlete_edit.setMaxLength(80)
+        # It has to take focus to be typed into; Enter (or a click elsewhere) hands the keys back.
+        self.athlete_edit.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self._athlete = ""
 
         self.start_button = QPushButton("Start")
         self.start_button.setToolTip("Start or stop (Space)")
@@ -80,6 +93,9 @@ class ControlBar(QWidget):
         layout.addWidget(QLabel("Exercise"))
         layout.addWidget(self.exercise_box)
         layout.addSpacing(12)
+        layout.addWidget(QLabel("Athlete"))
+        layout.addWidget(self.athlete_edit)
+        layout.addSpacing(12)
         layout.addWidget(self.start_button)
         layout.addStretch(1)
         layout.addWidget(self.mirror_box)
@@ -93,6 +109,7 @@ class ControlBar(QWidget):
         self.start_button.clicked.connect(self._on_start_clicked)
         self.mute_box.toggled.connect(self.mute_toggled)
         self.mirror_box.toggled.connect(self.mirror_toggled)
+        self.athlete_edit.editingFinished.connect(self._on_athlete_edited)
 
     # -- state the window reads and sets -------------------------------------------------------------------
     def source(self) -> str:
@@ -117,13 +134,29 @@ class ControlBar(QWidget):
         i = self.exercise_box.findData(exercise)
         self.exercise_box.setCurrentIndex(max(i, 0))
 
+    def athlete(self) -> str:
+        return self._athlete
+
+    def set_athlete(self, name: str) -> None:
+        self.athlete_edit.setText(name)
+        self._on_athlete_edited()
+
     def set_running(self, running: bool) -> None:
-        """Reflect the pipeline's state: the button label, and the source is fixed while running."""
+        """Reflect the pipeline's state: the button label; the source and athlete are fixed while running."""
         self._running = running
         self.start_button.setText("Stop" if running else "Start")
         self.source_box.setEnabled(not running)
+        self.athlete_edit.setEnabled(not running)
 
     # -- handlers ---------------------------------------------------------------------------------------
+    def _on_athlete_edited(self) -> None:
+        name = " ".join(self.athlete_edit.text().split())  # no stray or doubled spaces in a name
+        self.athlete_edit.setText(name)
+        self.athlete_edit.clearFocus()
+        if name != self._athlete:
+            self._athlete = name
+            self.athlete_changed.emit(name)
+
     def _on_start_clicked(self) -> None:
         (self.stop_requested if self._running else self.start_requested).emit()
 

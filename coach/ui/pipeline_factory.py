@@ -74,6 +74,7 @@ class PipelineRequest:
     mirror: bool
     loop_video: bool
     cue_sink: Callable[[Any], None] | None
+    athlete: str = ""  # recorded in sessions; their good-form reps set the anomaly threshold
 
 
 PipelineFactory = Callable[[PipelineRequest], PipelineLike]
@@ -122,4 +123,5 @@ class DefaultPipelineFactory:
             mirror=request.mirror,
             cue_sink=request.cue_sink,
             loop_video=request.loop_video,
+            athlete=request.athlete,
         )

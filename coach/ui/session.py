@@ -75,6 +75,7 @@ class LiveSession(QObject):
         self.results_seen = 0
         self._exercise = AUTO
         self._source = ""
+        self._athlete = ""
         self._recording_dir: Path | None = None
         self._timer = QTimer(self)
         self._timer.setInterval(POLL_INTERVAL_MS)
@@ -104,8 +105,11 @@ class LiveSession(QObject):
     def pipeline(self) -> PipelineLike | None:
         return self._pipeline
 
-    def start(self, source: str, exercise: str, *, mirror: bool, loop_video: bool = False) -> bool:
-        """Build and start a pipeline; returns False (and emits `failed`) if it could not start."""
+    def start(
+        self, source: str, exercise: str, *, mirror: bool, loop_video: bool = False, athlete: str = ""
+    ) -> bool:
+        """Build and start a pipeline; returns False (and emits `failed`) if it could not start. `athlete`
+        (may be "") is written into recordings and picks the personal anomaly threshold."""
         if self._pipeline is not None:
             return True
         request = PipelineRequest(
@@ -114,6 +118,7 @@ class LiveSession(QObject):
             mirror=mirror,
             loop_video=loop_video,
             cue_sink=self._on_cue,
+            athlete=athlete,
         )
         try:
             pipeline = self._factory(request)
@@ -127,6 +132,7 @@ class LiveSession(QObject):
         self._pipeline = pipeline
         self._exercise = exercise
         self._source = source
+        self._athlete = athlete
         self._last_result = None
         self._ticks = 0
         self._timer.start()
@@ -158,7 +164,10 @@ class LiveSession(QObject):
         directory = new_session_dir(self._exercise)
         try:
             path = pipeline.start_recording(
-                directory, exercise=None if self._exercise == AUTO else self._exercise, source=self._source
+                directory,
+                athlete=self._athlete,
+                exercise=None if self._exercise == AUTO else self._exercise,
+                source=self._source,
             )
         except (CoachError, RuntimeError, OSError) as exc:  # SessionError, or no frame yet
             log.warning("could not start recording into %s: %s", directory, exc)

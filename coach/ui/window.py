@@ -143,6 +143,7 @@ class LiveWindow(QMainWindow):
         s = self.settings
         self.controls.set_source(s.source)
         self.controls.set_exercise(s.exercise)
+        self.controls.set_athlete(s.athlete)
         self.controls.mirror_box.setChecked(s.mirror)
         self.controls.mute_box.setChecked(s.muted)
         self.mute_action.setChecked(s.muted)
@@ -156,6 +157,7 @@ class LiveWindow(QMainWindow):
         c.stop_requested.connect(self.stop)
         c.source_changed.connect(lambda v: self._remember(source=v))
         c.exercise_changed.connect(self._on_exercise_changed)
+        c.athlete_changed.connect(lambda name: self._remember(athlete=name))
         c.mirror_toggled.connect(self._on_mirror_toggled)
         c.mute_toggled.connect(self._on_mute_toggled)
         self.start_action.triggered.connect(self.toggle_running)
@@ -187,6 +189,7 @@ class LiveWindow(QMainWindow):
             self.controls.exercise(),
             mirror=self.controls.mirror_box.isChecked(),
             loop_video=self._loop_video,
+            athlete=self.controls.athlete(),
         )
 
     def stop(self) -> None:
