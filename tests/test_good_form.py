@@ -183,3 +183,29 @@ def test_analyze_judges_reps_by_the_athletes_marked_reps_in_the_library(
     }
     thresholds = {e["anomaly"]["threshold"] for e in report["rep_events"] if e["anomaly"] is not None}
     assert thresholds == {expected}
+
+
+@pytest.mark.video
+def test_record_with_an_athlete_judges_reps_by_their_personal_threshold(
+    tmp_path: Path, full_model: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from coach.cli import record_cmd
+    from coach.ml.anomaly import RepAnomalyScorer
+    from coach.session import SessionReader
+
+    monkeypatch.setenv("COACH_DATA_DIR", str(tmp_path / "data"))
+    events = _events_with_scores([2.0, 3.0])
+    marks = [{"op": "mark_good", "frame": rep_end_frame(t), "good": True} for t in (2.5, 4.5)]
+    write_session(tmp_path / "earlier", events, corrections=marks, athlete="Rec Ana")
+    with Library() as lib:
+        lib.add(tmp_path / "earlier")
+    out = tmp_path / "rec"
+    code = record_cmd.main(["--source", str(VIDEOS / "squat__front__nowva_goblet.mp4"), "--exercise", "squat",
+                            "--out", str(out), "--athlete", "Rec Ana", "--no-progress", "--no-index",
+                            "--pose-model", str(full_model)])  # fmt: skip
+    assert code == 0
+    expected = personal_threshold([2.0, 3.0], default=RepAnomalyScorer().default_threshold("squat"))
+    with SessionReader(out) as reader:
+        verdicts = [e["anomaly"] for e in reader.events if e["type"] == "anomaly"]
+    assert len(verdicts) >= 3
+    assert all(v["threshold"] == pytest.approx(expected, abs=1e-3) for v in verdicts)

@@ -46,7 +46,10 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--exercise", required=True, choices=(AUTO, *ACTIVITIES), help="exercise or activity")
     p.add_argument("--out", required=True, type=Path, metavar="DIR", help="new session directory")
     p.add_argument("--duration", type=float, default=None, metavar="S", help="stop after S seconds")
-    p.add_argument("--athlete", default="", metavar="NAME", help="athlete's name for the manifest")
+    p.add_argument(
+        "--athlete", default="", metavar="NAME",
+        help="athlete's name for the manifest; their reps marked good form set the anomaly threshold",
+    )
     p.add_argument("--pose-model", default=None, metavar="lite|full|heavy|PATH",
                    help="pose model variant or .task file (default: $COACH_POSE_MODEL, else full)")
     p.add_argument("--realtime", action="store_true",
@@ -113,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
     ):
         result = record_session(
             source, writer, model, activity=exercise, lossless=not camera, duration_s=args.duration,
-            stop=stop, on_frame=lambda _n: bar.update(1),
+            stop=stop, on_frame=lambda _n: bar.update(1), athlete=args.athlete,
         )
     if not args.no_index:
         _index(args.out)

@@ -35,7 +35,7 @@ from coach.capture.sources import FrameSource
 from coach.cues.policy import CuePolicy
 from coach.errors import SourceError
 from coach.live.inbox import LatestSlot
-from coach.live.models import LiveModels, load_models
+from coach.live.models import LiveModels, athlete_thresholds, load_models
 from coach.live.recording import session_event
 from coach.live.step import AnalysisStep
 from coach.pose.mediapipe_landmarker import PoseEstimator
@@ -76,12 +76,14 @@ def record_session(
     duration_s: float | None = None,
     stop: threading.Event | None = None,
     on_frame: Callable[[int], None] | None = None,
+    athlete: str = "",
 ) -> RecordResult:
     """Analyse and record `source` into `writer` until the source ends, `duration_s` of media time has
     been recorded, `stop` is set or the writer fails. Closes the source and the writer.
 
     `source` is handed over to the capture thread (open it on this thread first: its size and fps go into
-    the manifest). `on_frame(n)` is called on this thread after each frame (a progress bar).
+    the manifest). `on_frame(n)` is called on this thread after each frame (a progress bar). With an
+    `athlete`, rep anomalies are judged by their personal threshold, as in the live app.
     """
     stop = stop or threading.Event()
     slot: LatestSlot[Frame] = LatestSlot(lossless=lossless)
@@ -116,7 +118,8 @@ def record_session(
     try:
         with PoseEstimator(model_path) as estimator:
             classifier, scorer = load_models()
-            models = LiveModels(classifier, scorer)
+            thresholds = athlete_thresholds(athlete, scorer) if athlete and scorer else None
+            models = LiveModels(classifier, scorer, thresholds)
             step = AnalysisStep(estimator, models, activity, CuePolicy(activity=activity))
             thread.start()
             while True:
