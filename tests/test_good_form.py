@@ -209,3 +209,27 @@ def test_record_with_an_athlete_judges_reps_by_their_personal_threshold(
         verdicts = [e["anomaly"] for e in reader.events if e["type"] == "anomaly"]
     assert len(verdicts) >= 3
     assert all(v["threshold"] == pytest.approx(expected, abs=1e-3) for v in verdicts)
+
+
+def test_exports_judge_reps_by_the_athletes_personal_threshold(tmp_path: Path) -> None:
+    """The HTML/JSON/CSV exports read reps through `load_session`: the same verdicts as the replay."""
+    from coach.export import load_session, render_html
+
+    session = tmp_path / "s"
+    write_session(session, _events_with_scores([2.0, 3.0, 8.0]),  # scored against 0.5: all flagged
+                  corrections=[{"op": "mark_good", "frame": rep_end_frame(2.5), "good": True}])
+    with load_session(session, good_form_source=lambda *_: []) as data:
+        assert data.good_form_reps == 1  # its own marked rep (score 2.0)
+        assert [r.anomaly_threshold for r in data.reps] == [pytest.approx(2.5)] * 3
+        assert [r.flagged for r in data.reps] == [False, True, True]
+    asked: list[tuple] = []
+    with load_session(session, good_form_source=lambda *a: asked.append(a) or [4.0]) as data:
+        assert asked == [("ana", "squat", data.manifest["id"])]
+        assert data.good_form_reps == 2
+        assert [r.anomaly_threshold for r in data.reps] == [pytest.approx(5.0)] * 3  # 1.25 x 4.0
+        assert [r.flagged for r in data.reps] == [False, False, True]
+        assert "ana&#x27;s personal threshold, from 2 reps marked good form" in render_html(data)
+    unmarked = tmp_path / "u"
+    write_session(unmarked, _events_with_scores([2.0, 3.0]))
+    with load_session(unmarked, good_form_source=lambda *_: []) as data:
+        assert data.good_form_reps == 0 and [r.anomaly_threshold for r in data.reps] == [0.5, 0.5]

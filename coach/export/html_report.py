@@ -103,7 +103,7 @@ def render_html(data: SessionData, *, library: Path | None = None) -> str:
         _section("Summary", _summary(data)),
         _section("Reps", _rep_table(data.reps)),
         _section("Joint angles", _angle_traces(data)),
-        _section("Anomaly per rep", _anomaly(data.reps)),
+        _section("Anomaly per rep", _anomaly(data.reps, data.athlete, data.good_form_reps)),
     ]
     if data.gait is not None:
         sections.append(_section("Gait", _gait_table(data)))
@@ -222,7 +222,7 @@ def _angle_traces(data: SessionData) -> str:
             "(numbered; a 'p' marks a partial rep). Solid left side, dashed right side.</p>")
 
 
-def _anomaly(reps: Sequence[RepRow]) -> str:
+def _anomaly(reps: Sequence[RepRow], athlete: str | None = None, good_form_reps: int = 0) -> str:
     if not any(r.anomaly_score is not None for r in reps):
         return ('<p class="note">No anomaly scores were recorded for this session (the anomaly model was not '
                 "running, or no rep was scored).</p>")
@@ -234,8 +234,10 @@ def _anomaly(reps: Sequence[RepRow]) -> str:
     joints = [f"rep {r.index}: {', '.join(j.replace('_', ' ') for j in r.anomaly_top_joints)}"
               for r in reps if r.flagged and r.anomaly_top_joints]
     extra = f'<p class="note">Most unusual joints — {_e("; ".join(joints))}.</p>' if joints else ""
+    whose = (f"{athlete or 'the athlete'}'s personal threshold, from {good_form_reps} rep"
+             f"{'s' if good_form_reps != 1 else ''} marked good form" if good_form_reps else "the threshold")
     return chart + ('<p class="note">How far each rep is from the model\'s good reps; red bars are above '
-                    "the threshold.</p>") + extra
+                    f"{_e(whose)}.</p>") + extra
 
 
 def _gait_table(data: SessionData) -> str:

@@ -5,7 +5,9 @@ The session format stores no angles (docs/session_format.md): they are recompute
 `coach.kinematics.angles` (image angles from the smoothed landmarks in pixels, world angles from the world
 landmarks), so every export uses the one angle convention. Reps, sets and the gait summary come from the
 library's `coach.library.source.summarise`, so an export and the library count the same reps after the
-coach's corrections (a deleted rep is absent, an added one is present without metrics).
+coach's corrections (a deleted rep is absent, an added one is present without metrics). Rep anomalies are
+judged as the replay judges them: by the athlete's personal threshold when they have reps marked good form
+(this session's, and their other sessions' from the library; `coach.ml.anomaly.personal_threshold`).
 
 Pure reading; any thread. `SessionData` holds the open `SessionReader` (for images); close it when done.
 """
@@ -14,8 +16,8 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any
@@ -24,6 +26,7 @@ import numpy as np
 
 from coach.export.errors import ExportError
 from coach.kinematics.angles import angles_from_landmarks, angles_from_world
+from coach.library import athlete_good_form_scores
 from coach.library.source import GaitSummary, SessionSummary, summarise
 from coach.session.format import SessionError
 from coach.session.reader import SessionReader
@@ -32,6 +35,9 @@ from coach.session.verify import VerifyReport
 __all__ = ["REP_EVENT_TYPES", "RepRow", "SessionData", "load_session"]
 
 REP_EVENT_TYPES = ("rep_completed", "partial_rep")
+
+# (athlete, exercise, this session's id) -> anomaly scores of the athlete's reps marked good form elsewhere
+GoodFormSource = Callable[[str, str, "str | None"], list[float]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +102,9 @@ class SessionData:
     no pose was seen or a landmark was hidden.
     """
 
-    def __init__(self, reader: SessionReader) -> None:
+    def __init__(self, reader: SessionReader, good_form_source: GoodFormSource | None = None) -> None:
+        """`good_form_source(athlete, exercise, session id)`: the athlete's good-form scores from their
+        other sessions (default: the user's library)."""
         self.reader = reader
         self.path = reader.path
         self.manifest: dict[str, Any] = dict(reader.manifest)
@@ -112,8 +120,15 @@ class SessionData:
         self.summary: SessionSummary = summarise(
             reader.path, self.manifest, self.events, reader.frame_count, reader.duration_s
         )
-        self.reps: tuple[RepRow, ...] = _rep_rows(self.summary, self.events)
         self.exercise: str | None = exercise if isinstance(exercise, str) and exercise else None
+        rows = _rep_rows(self.summary, self.events)
+        own = [r.anomaly_score for r in self.summary.reps if r.good_form and r.anomaly_score is not None]
+        source = good_form_source if good_form_source is not None else _library_scores
+        athlete, kind = self.summary.athlete, self.summary.exercise
+        others = source(athlete, kind, self.summary.id) if athlete and kind else []
+        # How many good-form reps set the threshold the reps are judged by (0: the population threshold).
+        self.good_form_reps = len(others) + len(own)
+        self.reps: tuple[RepRow, ...] = _personalised(rows, [*others, *own])
 
     @property
     def frame_count(self) -> int:
@@ -161,14 +176,14 @@ class SessionData:
         self.close()
 
 
-def load_session(path: str | os.PathLike[str]) -> SessionData:
+def load_session(path: str | os.PathLike[str], good_form_source: GoodFormSource | None = None) -> SessionData:
     """Open the session directory at `path` for export; raises `ExportError` when it is not a session."""
     try:
         reader = SessionReader(Path(path))
     except SessionError as exc:
         raise ExportError(str(exc)) from exc
     try:
-        return SessionData(reader)
+        return SessionData(reader, good_form_source)
     except BaseException:
         reader.close()
         raise
@@ -232,3 +247,21 @@ def _finite(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         return None
     return float(value)
+
+
+def _library_scores(athlete: str, exercise: str, session_id: str | None) -> list[float]:
+    return athlete_good_form_scores(athlete, exercise, exclude_session=session_id)
+
+
+def _personalised(rows: tuple[RepRow, ...], good_scores: list[float]) -> tuple[RepRow, ...]:
+    """`rows` with each scored rep's threshold replaced by the personal one from `good_scores`."""
+    if not good_scores:
+        return rows
+    from coach.ml.anomaly import personal_threshold  # onnxruntime: only when there are marks
+
+    return tuple(
+        replace(r, anomaly_threshold=personal_threshold(good_scores, default=r.anomaly_threshold))
+        if r.anomaly_score is not None and r.anomaly_threshold is not None
+        else r
+        for r in rows
+    )
