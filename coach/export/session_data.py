@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
@@ -26,7 +26,7 @@ import numpy as np
 
 from coach.export.errors import ExportError
 from coach.kinematics.angles import angles_from_landmarks, angles_from_world
-from coach.library import athlete_good_form_scores
+from coach.library import GoodFormSource, athlete_good_form_scores
 from coach.library.source import GaitSummary, SessionSummary, summarise
 from coach.session.format import SessionError
 from coach.session.reader import SessionReader
@@ -35,9 +35,6 @@ from coach.session.verify import VerifyReport
 __all__ = ["REP_EVENT_TYPES", "RepRow", "SessionData", "load_session"]
 
 REP_EVENT_TYPES = ("rep_completed", "partial_rep")
-
-# (athlete, exercise, this session's id) -> anomaly scores of the athlete's reps marked good form elsewhere
-GoodFormSource = Callable[[str, str, "str | None"], list[float]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,7 +120,7 @@ class SessionData:
         self.exercise: str | None = exercise if isinstance(exercise, str) and exercise else None
         rows = _rep_rows(self.summary, self.events)
         own = [r.anomaly_score for r in self.summary.reps if r.good_form and r.anomaly_score is not None]
-        source = good_form_source if good_form_source is not None else _library_scores
+        source = good_form_source if good_form_source is not None else athlete_good_form_scores
         athlete, kind = self.summary.athlete, self.summary.exercise
         others = source(athlete, kind, self.summary.id) if athlete and kind else []
         # How many good-form reps set the threshold the reps are judged by (0: the population threshold).
@@ -247,10 +244,6 @@ def _finite(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         return None
     return float(value)
-
-
-def _library_scores(athlete: str, exercise: str, session_id: str | None) -> list[float]:
-    return athlete_good_form_scores(athlete, exercise, exclude_session=session_id)
 
 
 def _personalised(rows: tuple[RepRow, ...], good_scores: list[float]) -> tuple[RepRow, ...]:

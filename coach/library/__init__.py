@@ -4,7 +4,7 @@
 (in `plot`) renders a trend as a PNG with OpenCV. The library imports no Qt and writes no session files.
 """
 
-from coach.library.db import Library, SessionRow, athlete_good_form_scores, index_session
+from coach.library.db import GoodFormSource, Library, SessionRow, athlete_good_form_scores, index_session
 from coach.library.errors import LibraryError
 from coach.library.paths import DATA_DIR_ENV, data_dir, library_path
 from coach.library.plot import draw_trend
@@ -34,6 +34,7 @@ __all__ = [
     "TrendPoint",
     "data_dir",
     "athlete_good_form_scores",
+    "GoodFormSource",
     "index_session",
     "draw_trend",
     "library_path",

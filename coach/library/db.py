@@ -21,7 +21,7 @@ import json
 import logging
 import sqlite3
 import statistics
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -451,10 +451,15 @@ def _manifest_id(directory: Path) -> str | None:
     return str(data["id"]) if isinstance(data, dict) and data.get("id") else None
 
 
+# (athlete, exercise, a session to leave out) -> the athlete's good-form scores; `athlete_good_form_scores`
+# is the real one, tests inject their own.
+GoodFormSource = Callable[[str, str, "str | None"], list[float]]
+
+
 def athlete_good_form_scores(athlete: str, exercise: str, exclude_session: str | None = None) -> list[float]:
     """`Library.good_form_scores` of the user's library, for callers that only need those (the replay,
-    `coach analyze --athlete`). No library yet, or one that cannot be read, gives none (logged); none is
-    created just to ask."""
+    the exports, `coach analyze --athlete`, the live app). No library yet, or one that cannot be read,
+    gives none (logged); none is created just to ask."""
     if not library_path().is_file():
         return []
     try:

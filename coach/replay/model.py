@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from coach.activities import is_gait
-from coach.library import athlete_good_form_scores, index_session
+from coach.library import GoodFormSource, athlete_good_form_scores, index_session
 from coach.live.activity import canonical_activity
 from coach.ml.anomaly import personal_threshold
 from coach.replay.compare import ComparePlayer, pick_pair
@@ -40,9 +40,6 @@ log = logging.getLogger(__name__)
 
 MIN_REP_FRAMES = 3  # an added rep needs a start, a bottom and an end
 
-# (athlete, exercise, this session's id) -> anomaly scores of the athlete's reps marked good form elsewhere
-GoodFormSource = Callable[[str, str, "str | None"], list[float]]
-
 
 class ReplayModel:
     """A recorded session opened for replay. Raises `SessionError` for a session without frames."""
@@ -53,7 +50,8 @@ class ReplayModel:
         """`on_corrected(session_dir)` runs after each saved correction; by default it re-indexes the
         session in the library when it is indexed there, so corrections show up in the coach's trends.
         `good_form_source` gives the athlete's good-form scores from other sessions (default: the user's
-        library); it is asked once, when the session opens."""
+        library; this session left out: its own marks come from its events, newer than its library rows);
+        it is asked once, when the session opens."""
         self._on_corrected = on_corrected if on_corrected is not None else refresh_library
         self.reader = SessionReader(path)
         if not self.reader.frame_count:
@@ -81,7 +79,7 @@ class ReplayModel:
         self.selected_mark: GaitMark | None = None  # the gait event `move_selected_mark` moves
         self._reps_listeners: list[Callable[[], None]] = []
         self.athlete: str | None = str(self.reader.manifest.get("athlete") or "") or None
-        source = good_form_source if good_form_source is not None else _library_scores
+        source = good_form_source if good_form_source is not None else athlete_good_form_scores
         session_id = self.reader.manifest.get("id")
         self._other_good: list[float] = (
             source(self.athlete, self.activity, str(session_id) if session_id else None)
@@ -242,8 +240,3 @@ def refresh_library(session_dir: Path) -> None:
     """Re-index `session_dir` in the user's library if it is indexed there. A library that cannot be
     opened or read is logged, never raised: the correction itself is already saved in the session."""
     index_session(session_dir, refresh_only=True)
-
-
-def _library_scores(athlete: str, exercise: str, session_id: str | None) -> list[float]:
-    # This session's own marks come from its events, which are newer than its library rows.
-    return athlete_good_form_scores(athlete, exercise, exclude_session=session_id)
