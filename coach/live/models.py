@@ -36,7 +36,15 @@ from coach.ml.paths import model_path
 from coach.reps.catalogue import CATALOGUE
 from coach.reps.engine import Rep
 
-__all__ = ["LiveModels", "PoseRing", "activity_of_label", "joint_scores", "load_models"]
+__all__ = [
+    "LiveModels",
+    "PoseRing",
+    "activity_of_label",
+    "athlete_thresholds",
+    "joint_scores",
+    "load_live_models",
+    "load_models",
+]
 
 log = logging.getLogger(__name__)
 
@@ -162,14 +170,13 @@ class LiveModels:
         self,
         classifier: ExerciseClassifier | None,
         scorer: RepAnomalyScorer | None,
-        thresholds: Callable[[str], float | None] | None = None,
+        thresholds: Mapping[str, float] | None = None,
     ) -> None:
-        """`thresholds(exercise)`: the athlete's personal anomaly threshold for an exercise, None for the
-        population one (`athlete_thresholds`); asked once per exercise, at its first scored rep."""
+        """`thresholds`: the athlete's personal anomaly threshold per exercise (`athlete_thresholds`); an
+        exercise not in it is judged by the population threshold."""
         self.recognizer = LiveExerciseClassifier(classifier) if classifier is not None else None
         self.scorer = scorer
-        self._thresholds = thresholds
-        self._threshold_cache: dict[str, float | None] = {}
+        self.thresholds: Mapping[str, float] = dict(thresholds or {})
         longest = max(spec.max_rep_s for spec in CATALOGUE.values())
         self.ring = PoseRing(int(math.ceil((longest + RING_MARGIN_S) * RING_MAX_FPS)))
         self.state: LiveState | None = None  # the classifier's latest output
@@ -219,27 +226,32 @@ class LiveModels:
             log.debug("rep %d not scored: %s", rep.index, "too short" if span else "not buffered")
             return None
         landmarks, world = span
-        if self._thresholds is not None and exercise not in self._threshold_cache:
-            self._threshold_cache[exercise] = self._thresholds(exercise)
-        threshold = self._threshold_cache.get(exercise)
+        threshold = self.thresholds.get(exercise)
         result = self.scorer.score_rep(
             exercise, landmarks, world, image_size, 0, len(landmarks) - 1, threshold=threshold
         )
         return result if math.isfinite(result.score) else None
 
 
-def athlete_thresholds(athlete: str, scorer: RepAnomalyScorer) -> Callable[[str], float | None]:
-    """`LiveModels.thresholds` for `athlete`: the personal threshold from their reps marked good form in
-    the session library (`coach.ml.anomaly.personal_threshold`), None for an exercise with none marked.
-    Reads the library on the thread that scores (its own connection; see `coach.library.db`)."""
+def athlete_thresholds(athlete: str, scorer: RepAnomalyScorer) -> dict[str, float]:
+    """`LiveModels.thresholds` for `athlete`: per exercise with reps of theirs marked good form in the
+    session library, the personal threshold (`coach.ml.anomaly.personal_threshold`). Read once, before a
+    run, so the analysis thread never waits for the library."""
     from coach.library import athlete_good_form_scores  # sqlite3: only for a named athlete
 
-    def threshold(exercise: str) -> float | None:
+    out: dict[str, float] = {}
+    for exercise in scorer.exercises:
         scores = athlete_good_form_scores(athlete, exercise)
-        if not scores:
-            return None
-        value = personal_threshold(scores, default=scorer.default_threshold(exercise))
-        log.info("%s: personal %s threshold %.2f (%d good-form reps)", athlete, exercise, value, len(scores))
-        return value
+        if scores:
+            out[exercise] = personal_threshold(scores, default=scorer.default_threshold(exercise))
+            log.info("%s: personal %s threshold %.2f (%d good-form reps)", athlete, exercise,
+                     out[exercise], len(scores))
+    return out
 
-    return threshold
+
+def load_live_models(athlete: str = "") -> LiveModels:
+    """`LiveModels` over the process's model sessions (`load_models`), with `athlete`'s personal
+    thresholds when one is named (what the live app and headless recording both run)."""
+    classifier, scorer = load_models()
+    thresholds = athlete_thresholds(athlete, scorer) if athlete and scorer is not None else None
+    return LiveModels(classifier, scorer, thresholds)

@@ -82,7 +82,7 @@ from coach.errors import CoachError, SourceError
 from coach.live.activity import canonical_activity
 from coach.live.inbox import LatestSlot
 from coach.live.meters import STEPS, RateMeter, RollingValues, StepClock, StepTotals, TimeTotals
-from coach.live.models import LiveModels, athlete_thresholds, load_models
+from coach.live.models import LiveModels, load_live_models
 from coach.live.recording import LiveRecorder
 from coach.live.step import AnalysisStep, LiveEvent
 from coach.live.types import LiveResult, PipelineStats, WorkerState
@@ -600,11 +600,10 @@ class LivePipeline:
         with PoseEstimator(self._model_path) as estimator:
             # Before reporting ready, so the capture thread does not open the source (and drop frames)
             # while the ONNX sessions load; cached for the process, so only the first run pays.
-            classifier, scorer = load_models()
+            models = load_live_models(self._athlete)
             self._mark_ready()
             self._model_ready.set()
-            thresholds = athlete_thresholds(self._athlete, scorer) if self._athlete and scorer else None
-            worker = _Analysis(self, estimator, LiveModels(classifier, scorer, thresholds))
+            worker = _Analysis(self, estimator, models)
             while True:
                 item = self._inbox.get()
                 if item is None:  # closed and empty: end of video, stop or fault

@@ -35,7 +35,7 @@ from coach.capture.sources import FrameSource
 from coach.cues.policy import CuePolicy
 from coach.errors import SourceError
 from coach.live.inbox import LatestSlot
-from coach.live.models import LiveModels, athlete_thresholds, load_models
+from coach.live.models import load_live_models
 from coach.live.recording import session_event
 from coach.live.step import AnalysisStep
 from coach.pose.mediapipe_landmarker import PoseEstimator
@@ -117,9 +117,7 @@ def record_session(
     thread = threading.Thread(target=capture, name=_CAPTURE_THREAD, daemon=True)
     try:
         with PoseEstimator(model_path) as estimator:
-            classifier, scorer = load_models()
-            thresholds = athlete_thresholds(athlete, scorer) if athlete and scorer else None
-            models = LiveModels(classifier, scorer, thresholds)
+            models = load_live_models(athlete)
             step = AnalysisStep(estimator, models, activity, CuePolicy(activity=activity))
             thread.start()
             while True:
