@@ -278,6 +278,16 @@ def test_rule_based_run_summary_grounds_cadence_contact_overstride_and_phase() -
         "at landing", "At landing"
     )
     assert "Cue for the next run: land with the foot closer under your hips" in text  # overstride first
+    assert "found 1 of 1 stride unlike its good strides, mostly at the right hip and left knee" in text
+
+
+def test_rule_based_run_summary_says_when_no_stride_looked_odd() -> None:
+    doc = run_doc()
+    doc["gait"]["strides"][0]["anomaly"]["score"] = 2.0  # below its threshold of 3.1
+    summary = summary_from_report(doc)
+    assert summary["run"]["stride_anomaly"]["flagged_strides"] == 0
+    text = rule_based_summary(summary)
+    assert "No stride looked unlike the movement model's good strides (1 scored)." in text
 
 
 def test_empty_document_gives_a_plain_message() -> None:

@@ -28,6 +28,19 @@ def test_ring_returns_a_rep_span_in_order_and_forgets_what_it_overwrote() -> Non
     assert again is not None and again[0][0, 0, 0] == 17
 
 
+def test_ring_returns_a_stride_by_media_time_as_offline_selects_its_rows() -> None:
+    ring = PoseRing(10)
+    for frame in range(25):  # 30 fps; frames 15..24 remain
+        ring.append(frame, *_pose(frame), t=frame / 30)
+    span = ring.span_time(17 / 30, 21 / 30)  # [t0, t1): the next contact's frame belongs to the next cycle
+    assert span is not None and span[0][:, 0, 0].tolist() == [17, 18, 19, 20]
+    assert ring.span_time(14 / 30, 20 / 30) is None  # reaches back past the oldest buffered frame
+    assert ring.span_time(30 / 30, 31 / 30) is None  # nothing buffered in the span yet
+    untimed = PoseRing(4)
+    untimed.append(0, *_pose(0))
+    assert untimed.span_time(0.0, 1.0) is None  # rows appended without a time are never taken
+
+
 def test_joint_scores_map_channels_to_joints_green_to_red() -> None:
     scores = joint_scores({
         "world_left_knee": 1.0, "img_left_knee": 4.0,  # the worse view of the joint wins

@@ -190,3 +190,24 @@ def test_the_athlete_is_recorded_and_their_good_form_reps_set_the_live_threshold
     with Library() as library:
         assert name in library.athletes()
         assert {r.athlete for r in library.list_sessions() if str(r.path) == str(directory)} == {name}
+
+
+def test_a_runner_sees_one_anomaly_bar_per_scored_stride(qtbot, make_live_window) -> None:
+    run = CLIP.parent / "running__treadmill_side__gaitlab_male_side.mp4"
+    window = make_live_window(RecordingSpeaker(), source=str(run), exercise="running")
+    strides: list[int] = []
+    window.session.result_arrived.connect(
+        lambda r: strides.append(r.last_stride["index"]) if r.last_stride else None
+    )
+    assert window.start()
+    qtbot.waitUntil(lambda: not window.session.running, timeout=60_000)
+    panel = window.side_panel
+    assert panel.anomaly_group.title() == "Anomaly per stride" and panel.rep_group.isHidden()
+    assert not panel.anomaly_group.isHidden() and not panel.gait_group.isHidden()
+    bars = panel.anomaly_bars.scores()
+    # 12 s of running at ~2.8 strides/s: the bars keep the last 12, each one a scored stride, in order (the
+    # panel refreshes at 10 Hz, so a stalled GUI thread could skip one: not asserted consecutive).
+    indices = [i for i, _s in bars]
+    assert len(bars) == 12 and strides and indices[-1] == max(strides) > 12
+    assert indices == sorted(set(indices))
+    assert all(score is not None and 0.0 <= score <= 1.0 for _i, score in bars)

@@ -10,6 +10,7 @@ import numpy as np
 
 from coach.analysis.track import PoseTrack
 from coach.gait.analyze import GaitAnalysis
+from coach.gait.engine import Cycle
 from coach.ml import ExerciseClassifier, RepAnomalyScorer
 from coach.ml.classifier import ClipClassification
 from coach.reps.analyze import RepAnalysis
@@ -53,9 +54,7 @@ def stride_anomalies(track: PoseTrack, gait: GaitAnalysis, time_scale: float) ->
         return []
     out = []
     for cycle in gait.cycles:
-        # Cycle times are real seconds (media time / time_scale): map back to rows of the track.
-        first = int(np.searchsorted(track.media_ts, cycle.t0 * time_scale))
-        last = int(np.searchsorted(track.media_ts, cycle.t1 * time_scale)) - 1
+        first, last = cycle_rows(track.media_ts, cycle, time_scale)
         anomaly = _score(scorer, gait.activity, track, first, last)
         if anomaly is not None:
             out.append(
@@ -67,6 +66,15 @@ def stride_anomalies(track: PoseTrack, gait: GaitAnalysis, time_scale: float) ->
                 }
             )
     return out
+
+
+def cycle_rows(media_ts: np.ndarray, cycle: Cycle, time_scale: float = 1.0) -> tuple[int, int]:
+    """(first, last) rows of `media_ts` a gait cycle spans: media time in [t0, t1). Cycle times are real
+    seconds (media time / `time_scale`). The live ring buffer selects the same rows
+    (`coach.live.models.PoseRing.span_time`), and training cuts strides with this."""
+    first = int(np.searchsorted(media_ts, cycle.t0 * time_scale))
+    last = int(np.searchsorted(media_ts, cycle.t1 * time_scale)) - 1
+    return first, last
 
 
 def _rows(track: PoseTrack) -> dict[int, int]:

@@ -212,10 +212,27 @@ def _run_text(r: Mapping[str, Any]) -> str:
         good.append("joint angles close to the reference in every phase")
     if good:
         sentences.insert(1, "Went well: " + _join(good) + ".")
+    strides = _stride_sentence(r.get("stride_anomaly"))
+    if strides:
+        sentences.append(strides)
     if r.get("confidence") == "low":
         sentences.append("Tracking confidence was low, so treat these figures as rough.")
     sentences.append(f"Cue for the next run: {cue or 'keep this rhythm'}.")
     return " ".join(sentences)
+
+
+def _stride_sentence(a: Any) -> str | None:
+    """How many strides the movement model found unlike its good strides, and where (None: none scored)."""
+    if not isinstance(a, Mapping) or not a.get("scored_strides"):
+        return None
+    flagged, scored = a.get("flagged_strides") or 0, a["scored_strides"]
+    if not flagged:
+        return f"No stride looked unlike the movement model's good strides ({scored} scored)."
+    text = f"The movement model found {flagged} of {_count(scored, 'stride')} unlike its good strides"
+    joints = [j["joint"] for j in a.get("top_joints") or [] if isinstance(j, Mapping)]
+    if joints:
+        text += f", mostly at the {_join(joints[:2])}"
+    return text + "."
 
 
 def _deviation_words(d: Mapping[str, Any]) -> str:

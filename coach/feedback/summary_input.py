@@ -283,7 +283,8 @@ def summary_from_events(
 
     Rep events carry the rep JSON of `coach.reps.analyze.rep_to_json` under `rep` (or flat); `anomaly`
     events attach a verdict to a rep by `rep_index`; `gait_event`s with `kind` (or `event`)
-    ``initial_contact``/``toe_off`` and `foot` give steps, cadence and contact time. `exercise` is the
+    ``initial_contact``/``toe_off`` and `foot` give steps, cadence and contact time; `stride_anomaly`
+    events (the live stride scores) give the run's `stride_anomaly`. `exercise` is the
     manifest's, overridden by the last `exercise_switched` event. The stream does not hold the per-phase
     comparison, so a run summary from events has no `phase_deviations`.
     """
@@ -291,6 +292,7 @@ def summary_from_events(
     anomalies: dict[int, Any] = {}
     contacts: list[tuple[float, str]] = []
     toe_offs: list[tuple[float, str]] = []
+    strides: list[Mapping[str, Any]] = []
     rules_seen: set[str] = set()
     for e in events:
         kind = e.get("type")
@@ -316,6 +318,8 @@ def summary_from_events(
                 contacts.append((t, foot))
             elif t is not None and gait_kind == "toe_off":
                 toe_offs.append((t, foot))
+        elif kind == "stride_anomaly":
+            strides.append(e)
     rep_events = []
     for index in sorted(reps):
         row = reps[index]
@@ -332,7 +336,7 @@ def summary_from_events(
             "rules": {"checked": sorted(rules_seen), "skipped": []},
         }
     if contacts:
-        doc["gait"] = _gait_from_events(sorted(contacts), sorted(toe_offs), exercise)
+        doc["gait"] = _gait_from_events(sorted(contacts), sorted(toe_offs), exercise) | {"strides": strides}
     return summary_from_report(doc, athlete=athlete)
 
 

@@ -6,7 +6,7 @@ from coach.live.inbox import LatestSlot
 from coach.live.pipeline import CAMERA_LOST, DARK_WARNING, NO_PERSON, VIDEO_ENDED, LivePipeline
 from coach.live.recording import LiveRecorder
 from coach.live.step import AnalysisStep, StepOutput
-from coach.live.types import ActivitySwitched, LiveResult, PipelineStats, RepScored, WorkerState
+from coach.live.types import ActivitySwitched, LiveResult, PipelineStats, RepScored, StrideScored, WorkerState
 
 __all__ = [
     "CAMERA_LOST",
@@ -22,6 +22,7 @@ __all__ = [
     "LiveRecorder",
     "PipelineStats",
     "RepScored",
+    "StrideScored",
     "StepOutput",
     "WorkerState",
 ]

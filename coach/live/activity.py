@@ -17,7 +17,7 @@ from typing import Literal
 import numpy as np
 
 from coach.activities import GAIT_ACTIVITIES
-from coach.gait.engine import GaitEngine, MetricValue
+from coach.gait.engine import Cycle, GaitEngine, MetricValue
 from coach.gait.types import EventKind as GaitEventKind
 from coach.gait.types import Foot, GaitEvent
 from coach.gait.vertical import supports_front_view
@@ -113,6 +113,9 @@ class ActivityTracker:
         self._foot_phase: dict[Foot, str] = {}
         self._steps = 0
         self._values_seen = 0
+        self._cycles_seen = 0
+        self.strides_scored = 0
+        self.last_stride: dict | None = None  # the last scored stride: foot, start_s, end_s, index, anomaly
         self._primary = PRIMARY_ANGLE.get(self.activity or "")
 
     @property
@@ -132,6 +135,7 @@ class ActivityTracker:
                 # change of camera view starts the gait analysis over rather than mixing the two.
                 self._gait = GaitEngine(self._gait.activity, front_view=front)
                 self._values_seen = 0
+                self._cycles_seen = 0
             gait_events = self._gait.update(sample)
             if gait_events:
                 self._on_gait_events(gait_events)
@@ -146,6 +150,25 @@ class ActivityTracker:
         fresh = self._gait.values[self._values_seen:]
         self._values_seen = len(self._gait.values)
         return fresh
+
+    def new_cycles(self) -> list[Cycle]:
+        """Gait cycles (one foot's contact to its next contact) completed since the previous call; the
+        anomaly model scores each as a stride. Empty for rep exercises and for a front-view runner, whose
+        engine builds no cycles (as offline)."""
+        if self._gait is None or len(self._gait.cycles) == self._cycles_seen:
+            return []
+        fresh = self._gait.cycles[self._cycles_seen:]
+        self._cycles_seen = len(self._gait.cycles)
+        return fresh
+
+    def attach_stride_anomaly(self, cycle: Cycle, anomaly: dict) -> dict:
+        """Record the anomaly model's verdict on `cycle` as `last_stride` (a new dict each time: a
+        `LiveResult` already published may hold the old one); returns it. Strides are numbered from 1 in
+        the order they are scored."""
+        self.strides_scored += 1
+        self.last_stride = {"index": self.strides_scored, "foot": cycle.foot.value,
+                            "start_s": round(cycle.t0, 4), "end_s": round(cycle.t1, 4), "anomaly": anomaly}
+        return self.last_stride
 
     def finish(self) -> list[Event | GaitEvent]:
         """End of the stream (stop, end of video, change of activity): close an open rep or set."""

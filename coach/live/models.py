@@ -8,6 +8,9 @@ with good reps (issue 5 at run time; `coach.analysis.model_scores` is the offlin
   rate, so frames in between would be computed and then interpolated away.
 * `LiveModels.score_rep` scores a finished rep with the rep autoencoder over the rows of the ring buffer
   that span it, exactly as offline scores the rows of the track (`RepAnomalyScorer.score_rep`).
+* `LiveModels.score_stride` scores a gait cycle (one foot's contact to its next contact) the same way, over
+  the buffered rows whose media time lies in the cycle, as `coach.analysis.model_scores.stride_anomalies`
+  selects rows of the track.
 * `joint_scores` turns the per-channel attribution into per-joint colours for
   `coach.overlay.JointAnomalyAnnotator`.
 
@@ -28,6 +31,7 @@ import numpy as np
 
 from coach.activities import GAIT_ACTIVITIES
 from coach.errors import CoachError
+from coach.gait.engine import Cycle
 from coach.ml.anomaly import DEFAULT_MODEL as ANOMALY_MODEL
 from coach.ml.anomaly import AnomalyResult, RepAnomalyScorer, personal_threshold
 from coach.ml.classifier import DEFAULT_MODEL as CLASSIFIER_MODEL
@@ -120,20 +124,23 @@ _CHANNEL_JOINTS: dict[str, tuple[str, ...]] = {
 
 
 class PoseRing:
-    """The last `capacity` smoothed poses with their frame indices, preallocated (no per-frame allocation:
-    one row copy per frame). Rows hold NaN for frames without a pose, as the offline track does."""
+    """The last `capacity` smoothed poses with their frame indices and media times, preallocated (no
+    per-frame allocation: one row copy per frame). Rows hold NaN for frames without a pose, as the offline
+    track does."""
 
     def __init__(self, capacity: int) -> None:
         self.capacity = capacity
         self._lm: np.ndarray | None = None  # allocated on the first frame, in the smoother's dtype
         self._world: np.ndarray | None = None
         self._frame = np.full(capacity, -1, dtype=np.int64)
+        self._t = np.full(capacity, np.nan)
         self._n = 0  # rows ever written
 
     def __len__(self) -> int:
         return min(self._n, self.capacity)
 
-    def append(self, frame: int, landmarks: np.ndarray, world: np.ndarray) -> None:
+    def append(self, frame: int, landmarks: np.ndarray, world: np.ndarray, t: float = math.nan) -> None:
+        """Add frame `frame` (media time `t`, needed only by `span_time`), overwriting the oldest."""
         if self._lm is None or self._world is None:
             self._lm = np.full((self.capacity, *landmarks.shape), np.nan, dtype=landmarks.dtype)
             self._world = np.full((self.capacity, *world.shape), np.nan, dtype=world.dtype)
@@ -141,6 +148,7 @@ class PoseRing:
         self._lm[i] = landmarks
         self._world[i] = world
         self._frame[i] = frame
+        self._t[i] = t
         self._n += 1
 
     def span(self, first_frame: int, last_frame: int) -> tuple[np.ndarray, np.ndarray] | None:
@@ -153,8 +161,22 @@ class PoseRing:
         frames = self._frame[order]
         if frames[0] > first_frame:
             return None
-        rows = order[(frames >= first_frame) & (frames <= last_frame)]
-        if len(rows) == 0:
+        return self._rows(order[(frames >= first_frame) & (frames <= last_frame)])
+
+    def span_time(self, t0: float, t1: float) -> tuple[np.ndarray, np.ndarray] | None:
+        """Copies of the rows with media time in [`t0`, `t1`), oldest first (the rows offline takes for a
+        gait cycle); None when the buffer no longer reaches back to `t0` (or holds nothing in the span)."""
+        n = len(self)
+        if n == 0:
+            return None
+        order = (self._n - n + np.arange(n)) % self.capacity
+        ts = self._t[order]
+        if not ts[0] <= t0:  # also False for NaN: rows appended without a time
+            return None
+        return self._rows(order[(ts >= t0) & (ts < t1)])
+
+    def _rows(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
+        if len(rows) == 0 or self._lm is None or self._world is None:
             return None
         return self._lm[rows], self._world[rows]
 
@@ -193,7 +215,7 @@ class LiveModels:
         has_pose: bool,
     ) -> LiveState | None:
         """Record one smoothed frame; returns the classifier's new state when it ran its model."""
-        self.ring.append(frame, landmarks, world)
+        self.ring.append(frame, landmarks, world, t)
         # On a schedule at the window rate rather than "a period since the last feed", so a 25 fps camera
         # still averages the window rate instead of falling to every other frame (12.5 Hz). A tenth of a
         # period of slack keeps float jitter in media times from skipping a due frame; after a gap the
@@ -225,11 +247,28 @@ class LiveModels:
         if span is None or len(span[0]) < MIN_REP_ROWS:
             log.debug("rep %d not scored: %s", rep.index, "too short" if span else "not buffered")
             return None
+        return self._score(exercise, span, image_size)
+
+    def score_stride(self, activity: str, cycle: Cycle, image_size: tuple[int, int]) -> AnomalyResult | None:
+        """The anomaly verdict on a gait cycle from the buffered poses (the rows with media time in
+        [t0, t1), as offline); None when there is no model for `activity`, the cycle spans too few rows, or
+        it started before the oldest buffered frame."""
+        if self.scorer is None or not self.scorer.supports(activity):
+            return None
+        span = self.ring.span_time(cycle.t0, cycle.t1)
+        if span is None or len(span[0]) < MIN_REP_ROWS:
+            log.debug("%s stride at %.2f s not scored: %s", cycle.foot.value, cycle.t0,
+                      "too short" if span else "not buffered")
+            return None
+        return self._score(activity, span, image_size)
+
+    def _score(
+        self, activity: str, span: tuple[np.ndarray, np.ndarray], image_size: tuple[int, int]
+    ) -> AnomalyResult | None:
+        assert self.scorer is not None
         landmarks, world = span
-        threshold = self.thresholds.get(exercise)
-        result = self.scorer.score_rep(
-            exercise, landmarks, world, image_size, 0, len(landmarks) - 1, threshold=threshold
-        )
+        result = self.scorer.score_rep(activity, landmarks, world, image_size, 0, len(landmarks) - 1,
+                                       threshold=self.thresholds.get(activity))
         return result if math.isfinite(result.score) else None
 
 

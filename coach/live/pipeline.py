@@ -45,14 +45,15 @@ Threads and what each owns (see ../shared/STYLE.md and docs/live_contract.md):
   `start()`, `stop()`, `start_recording()` and `stop_recording()`. Those only take short locks (closing
   a recording joins the writer thread, which writes what is still queued: at most its queue).
 
-Recording (`start_recording`): the analysis thread hands each analysed frame (the raw unmirrored image,
-the smoothed unmirrored pose) and the frame's events (rep and gait events, `RepScored` as "anomaly",
-`ActivitySwitched` as "exercise_switched", the cues spoken) to a `coach.live.recording.LiveRecorder`,
-whose `SessionWriter` (its own thread, its own bounded queue) runs in live mode: a full queue drops the
-frame and counts it, never silently. Frames the inbox replaced are not analysed, so not recorded; their
-count goes into "note" events. A recording ends with `stop_recording()`, `stop()`, or by itself with the
-run (the video ended: closed on the analysis thread after the engine's last events, "end_of_video"). A
-write error (disk full) stops only the recording: `stats().record_error` says why, the session runs on.
+Recording (`start_recording`): the analysis thread hands each analysed frame (the raw unmirrored image, the
+smoothed unmirrored pose) and the frame's events (rep and gait events, `RepScored` as "anomaly",
+`StrideScored` as "stride_anomaly", `ActivitySwitched` as "exercise_switched", the cues spoken) to a
+`coach.live.recording.LiveRecorder`, whose `SessionWriter` (its own thread, its own bounded queue) runs in
+live mode: a full queue drops the frame and counts it, never silently. Frames the inbox replaced are not
+analysed, so not recorded; their count goes into "note" events. A recording ends with `stop_recording()`,
+`stop()`, or by itself with the run (the video ended: closed on the analysis thread after the engine's last
+events, "end_of_video"). A write error (disk full) stops only the recording: `stats().record_error` says
+why, the session runs on.
 
 A fault on any thread (an exception nobody expected) is logged with its traceback, puts the pipeline in
 FAULTED with `error` set and stops the other threads: never a silent death.
@@ -258,7 +259,8 @@ class LivePipeline:
     def drain_events(self) -> list[LiveEvent]:
         """Rep and gait events since the previous call, oldest first (bounded: the oldest are dropped,
         and logged, if nobody drains for minutes). Besides the engines' events: `ActivitySwitched` when
-        auto mode changes activity, and `RepScored` (the rep's anomaly) right after a rep's own event."""
+        auto mode changes activity, `RepScored` (the rep's anomaly) right after a rep's own event, and
+        `StrideScored` (a gait cycle's anomaly) after the gait events of the frame that completed it."""
         with self._lock:
             events = list(self._events)
             self._events.clear()
@@ -841,6 +843,7 @@ class _Analysis:
             gait=tracker.gait_summary,
             cue=cue,
             warnings=tuple(warnings),
+            last_stride=tracker.last_stride,
         )
         recorder = self.recorder
         if recorder is not None:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from coach.capture.frame import Frame
-from coach.live.types import ActivitySwitched, RepScored
+from coach.live.types import ActivitySwitched, RepScored, StrideScored
 from coach.pose.types import Pose
 from coach.session.writer import RecorderState, RecorderStats, SessionWriter
 
@@ -41,9 +41,13 @@ NOTE_INTERVAL_S = 1.0
 
 def session_event(event: Any) -> Any:
     """A live event as `SessionWriter.record_events` takes it: the pipeline's own events become the
-    format's dicts (`anomaly`, `exercise_switched`); engine events and cues pass through unchanged."""
+    format's dicts (`anomaly`, `stride_anomaly`, `exercise_switched`); engine events and cues pass through
+    unchanged."""
     if isinstance(event, RepScored):
         return {"type": "anomaly", "rep_index": event.rep_index, "anomaly": dict(event.anomaly)}
+    if isinstance(event, StrideScored):
+        return {"type": "stride_anomaly", "stride_index": event.index, "foot": event.foot,
+                "start_s": event.start_s, "end_s": event.end_s, "anomaly": dict(event.anomaly)}
     if isinstance(event, ActivitySwitched):
         return {
             "type": "exercise_switched",

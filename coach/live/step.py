@@ -18,7 +18,9 @@ engine already handles rest.
 
 Anomaly: each finished rep (full or partial) is scored from the ring buffer of smoothed poses on the frame
 its event arrives; the verdict goes into `tracker.last_rep["anomaly"]`, a `RepScored` event, and
-`joint_colors` (per-joint attribution for the overlay), which stay until the next rep.
+`joint_colors` (per-joint attribution for the overlay), which stay until the next rep. For running and
+walking each gait cycle the engine completes is scored the same way as a stride: `tracker.last_stride`, a
+`StrideScored` event and `joint_colors`.
 
 Per-frame work is computed once and shared: the rep engine's features (`coach.reps.signals`) also give the
 primary angle. The camera view is re-estimated every `VIEW_INTERVAL_S` of media time (`IntervalView`); in
@@ -27,7 +29,7 @@ the caller starts it and charges its own work).
 
 What a frame produced (`StepOutput.emitted`) is in the order a session records it: a switch of activity
 (`ActivitySwitched`, then the old engine's closing events), the engine's events, the cues for them, then
-the `RepScored` verdicts.
+the `RepScored` / `StrideScored` verdicts.
 
 Threads: not thread-safe; owned by the thread that owns `estimator` (the live analysis thread, or the
 headless recorder's analysis loop).
@@ -52,7 +54,7 @@ from coach.kinematics.view import View, ViewClassifier, estimate_yaw
 from coach.live.activity import ActivityTracker, canonical_activity
 from coach.live.meters import STEPS, StepClock
 from coach.live.models import LiveModels, activity_of_label, joint_scores
-from coach.live.types import ActivitySwitched, RepScored
+from coach.live.types import ActivitySwitched, RepScored, StrideScored
 from coach.ml.classifier import LiveState
 from coach.pose.smoothing import PoseSmoother
 from coach.pose.types import Pose, PoseSample
@@ -70,8 +72,8 @@ log = logging.getLogger(__name__)
 VIEW_INTERVAL_S = 0.1
 
 # What the engines and the step itself report: the engines' events plus the step's own (auto mode
-# switched activity; the anomaly model scored a rep).
-LiveEvent = Event | GaitEvent | ActivitySwitched | RepScored
+# switched activity; the anomaly model scored a rep or a stride).
+LiveEvent = Event | GaitEvent | ActivitySwitched | RepScored | StrideScored
 
 _CONVERT, _POSE, _SMOOTH, _VIEW, _MODELS, _ENGINE = (STEPS.index(n) for n in (
     "convert", "pose", "smooth", "view", "models", "engine"))
@@ -225,6 +227,8 @@ class AnalysisStep:
         clock.lap(_ENGINE)
         if events:
             self._score_reps(events, (w, h))
+        if tracker.is_gait:
+            self._score_strides(t, frame.index, (w, h))
         clock.lap(_MODELS)
         return StepOutput(pose, raw is not None, angle, tuple(self._emitted), tuple(self._events),
                           tuple(self._cues))
@@ -292,6 +296,22 @@ class AnalysisStep:
                 anomaly = result.to_json()
                 self.tracker.attach_anomaly(ev.rep.index, anomaly)
                 scored.append(_rep_scored(ev.rep, anomaly))
+        self._emit(scored)
+
+    def _score_strides(self, t: float, frame: int, image_size: tuple[int, int]) -> None:
+        """Score the gait cycles the engine completed on this frame (one at most, in practice)."""
+        activity = self.tracker.activity
+        if activity is None:
+            return
+        scored: list[LiveEvent] = []
+        for cycle in self.tracker.new_cycles():
+            result = self.models.score_stride(activity, cycle, image_size)
+            if result is None:
+                continue
+            self.joint_colors = joint_scores(result.channel_ratios)
+            stride = self.tracker.attach_stride_anomaly(cycle, result.to_json())
+            scored.append(StrideScored(t, frame, stride["index"], stride["foot"], stride["start_s"],
+                                       stride["end_s"], stride["anomaly"]))
         self._emit(scored)
 
     def _cue(self, events: list[Event | GaitEvent | MetricValue], t: float) -> None:

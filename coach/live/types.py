@@ -12,7 +12,7 @@ import numpy as np
 
 from coach.pose.types import Pose
 
-__all__ = ["ActivitySwitched", "LiveResult", "PipelineStats", "RepScored", "WorkerState"]
+__all__ = ["ActivitySwitched", "LiveResult", "PipelineStats", "RepScored", "StrideScored", "WorkerState"]
 
 
 class WorkerState(Enum):
@@ -78,6 +78,7 @@ class LiveResult:
     gait: dict | None  # rolling gait summary (see coach.live.activity.GAIT_SUMMARY_KEYS)
     cue: str | None  # latest cue text shown in the banner
     warnings: tuple[str, ...]
+    last_stride: dict | None = None  # the last scored gait stride (see `StrideScored`); None for reps
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,3 +107,21 @@ class RepScored:
     rep_index: int
     anomaly: dict
     kind: str = "rep_scored"
+
+
+@dataclass(frozen=True, slots=True)
+class StrideScored:
+    """The anomaly model's verdict on one gait cycle of a running or walking athlete (one foot's contact to
+    its next contact; `LivePipeline.drain_events`), drained on the frame the cycle is confirmed, after that
+    frame's gait events. `index` counts scored strides from 1; `foot` is "L" or "R"; `start_s`/`end_s` are
+    the contacts' media times; `anomaly` is the same dict as each stride of `coach analyze --json` (score,
+    threshold, top_joints, phase). `t`/`frame` are the frame that confirmed it."""
+
+    t: float
+    frame: int
+    index: int
+    foot: str
+    start_s: float
+    end_s: float
+    anomaly: dict
+    kind: str = "stride_scored"

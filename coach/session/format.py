@@ -77,6 +77,7 @@ EVENT_TYPES: Final = frozenset(
         "gait_event",
         "cue",
         "anomaly",
+        "stride_anomaly",
         "exercise_switched",
         "note",
     }

@@ -1,4 +1,5 @@
-"""Per-rep anomaly bars: one bar per recent rep, height = anomaly score in [0, 1]; a dash where there is none.
+"""Per-rep (or per-stride) anomaly bars: one bar per recent rep or stride, height = anomaly score in [0, 1];
+a dash where there is none.
 
 Until the form models exist, reps carry no score and every slot shows a dash: no bar is ever invented.
 GUI thread only.
@@ -22,6 +23,7 @@ class AnomalyBars(QWidget):
         super().__init__(parent)
         self._max = max_reps
         self._scores: list[tuple[int, float | None]] = []
+        self.unit = "rep"  # what a bar stands for: "rep" or "stride" (the empty widget's text)
         self.setMinimumHeight(56)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
 
@@ -53,7 +55,7 @@ class AnomalyBars(QWidget):
             text = pal.windowText().color()
             if not self._scores:
                 painter.setPen(text)
-                painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, f"{DASH} (no reps yet)")
+                painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, f"{DASH} (no {self.unit}s yet)")
                 return
             label_h = 14
             slot_w = self.width() / self._max

@@ -94,15 +94,18 @@ class SidePanel(QWidget):
     def show_result(self, result: Any) -> None:
         """Update every field from one `LiveResult`."""
         self.activity_label.setText(activity_text(result.activity, result.activity_confidence))
+        self._show_sections(result.activity)  # first: a change between reps and strides clears the bars
         self.phase_label.setText(result.phase or DASH)
         self.reps_label.setText(str(result.reps))
         self.partial_label.setText(str(result.partial_reps))
         if result.cue:
             self.cue_label.setText(result.cue)
         self._show_last_rep(result.last_rep)
+        stride = result.last_stride
+        if stride and isinstance(stride.get("index"), int):
+            self.anomaly_bars.set_rep(stride["index"], rep_anomaly(stride))
         for label, _unit, dec, keys in GAIT_FIELDS:
             self._gait_labels[label].setText(format_number(gait_value(result.gait, keys), "", dec))
-        self._show_sections(result.activity)
 
     def reset(self) -> None:
         """Clear per-session values (a new Start)."""
@@ -132,4 +135,11 @@ class SidePanel(QWidget):
         gait = is_gait(activity)
         self.gait_group.setVisible(gait)
         self.rep_group.setVisible(not gait)
-        self.anomaly_group.setVisible(not gait)
+        # Reps and strides share the bars: a session tracks one activity at a time (a switch clears them).
+        unit = "stride" if gait else "rep"
+        if unit != self.anomaly_bars.unit:
+            self.anomaly_bars.unit = unit
+            self.anomaly_bars.clear()
+            self.anomaly_group.setTitle(f"Anomaly per {unit}")
+            self.anomaly_bars.setToolTip(f"Form-model anomaly score per {unit} ({DASH} until the models are "
+                                         "installed)")
