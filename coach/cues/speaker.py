@@ -28,6 +28,7 @@ memory (espeak-ng in retrieval mode, synchronous), writes a temporary WAV and pl
 
 from __future__ import annotations
 
+import gc
 import logging
 import os
 import shutil
@@ -62,7 +63,7 @@ log = logging.getLogger(__name__)
 _ENGINE_ERRORS: tuple[type[BaseException], ...] = (ImportError, OSError, RuntimeError, ValueError, KeyError)
 
 # espeak-ng is one synthesiser per process, whatever thread or pyttsx3 engine drives it: every use of
-# pyttsx3 in this module holds this lock.
+# pyttsx3 in this module holds this lock, from making an engine to freeing it (`_free_engines`).
 _PYTTSX3_LOCK = threading.Lock()
 _open_default_speakers = 0  # Pyttsx3Speakers using the real pyttsx3 engine, guarded by _OPEN_LOCK
 _OPEN_LOCK = threading.Lock()
@@ -111,6 +112,15 @@ class TtsEngine(Protocol):
     def disconnect(self, token: object) -> None: ...
 
     def setProperty(self, name: str, value: object) -> None: ...  # noqa: N802 - pyttsx3's name
+
+
+def _free_engines() -> None:
+    """Free the engines this thread has dropped now, here and under the lock. An engine caught in a
+    reference cycle would otherwise be torn down (espeak-ng terminated) on whichever thread the garbage
+    collector next runs, possibly while another thread is creating an engine: espeak-ng then crashed the
+    process (a segfault in the test suite, synthesising to a file while the main thread collected)."""
+    with _PYTTSX3_LOCK:
+        gc.collect()
 
 
 def default_engine_factory() -> TtsEngine:
@@ -364,9 +374,10 @@ class Pyttsx3Speaker:
     def _run(self) -> None:
         """The speaker thread: owns the engine from creation to release."""
         try:
-            engine = self._factory()
-            if self._rate_wpm is not None:
-                engine.setProperty("rate", self._rate_wpm)
+            with _PYTTSX3_LOCK:
+                engine = self._factory()
+                if self._rate_wpm is not None:
+                    engine.setProperty("rate", self._rate_wpm)
 
             def on_word(**_: object) -> None:
                 # Runs on this thread inside runAndWait: the only place the engine can be stopped safely.
@@ -391,7 +402,10 @@ class Pyttsx3Speaker:
                 ended_early = not self._closed and self._reason is None
             if ended_early:  # an exception escaped (e.g. from on_spoken): say so instead of going quiet
                 self._mark_unavailable("speaker thread ended unexpectedly")
-        # Returning drops the last reference to the engine here, on the thread that made it.
+            # The last references to the engine (on_word reads it from this cell), dropped and freed here,
+            # on the thread that made it.
+            engine = token = None  # type: ignore[assignment]
+            _free_engines()
 
     def _loop(self, engine: TtsEngine) -> None:
         while True:
@@ -493,12 +507,15 @@ def synthesize_to_wav(
 
     def work() -> None:
         try:
-            engine = factory()
             with _PYTTSX3_LOCK:
+                engine = factory()
                 engine.save_to_file(text, str(out))
                 engine.runAndWait()
         except _ENGINE_ERRORS as e:
             failure.append(e)
+        finally:
+            engine = None  # noqa: F841 - the last reference, freed on this thread
+            _free_engines()
 
     th = threading.Thread(target=work, name="coach-tts-file", daemon=True)
     th.start()
