@@ -81,3 +81,28 @@ def test_personal_baseline_sets_the_threshold_from_good_reps(scorer: RepAnomalyS
     expected = max(1.0, 1.25 * max(scores), population * float(np.median(scores)))
     assert base.threshold == pytest.approx(expected)
     assert base.score(reps[0]).threshold == base.threshold
+
+
+@pytest.mark.parametrize("activity", ["running", "walking"])
+def test_strides_of_either_foot_are_cut_and_scored_alike(scorer: RepAnomalyScorer, activity: str) -> None:
+    """Strides are cut where the gait engine cuts them, each foot's contact to its next: version 5 was
+    trained on the synthesizer's one-foot spans and scored the other foot's good strides ~20 times worse."""
+    from coach.analysis.model_scores import cycle_rows
+    from coach.analysis.track import PoseTrack
+    from coach.gait.analyze import analyze_gait
+
+    by_foot: dict[str, list[float]] = {"L": [], "R": []}
+    for s in SEEDS:
+        clip = generate(activity, seed=s, options=FULL_BODY)
+        lm, wd = smooth_track(clip.media_ts, clip.landmarks, clip.world)
+        size = clip.camera.image_size
+        cycles = analyze_gait(PoseTrack(np.arange(len(clip)), clip.media_ts, lm, wd, size), activity).cycles
+        spans = engine_spans(activity, clip, lm, wd)
+        assert spans == [cycle_rows(clip.media_ts, c) for c in cycles]
+        for c, (a, b) in zip(cycles, spans, strict=True):
+            trajectory = rep_trajectory(lm, wd, size, a, b)
+            by_foot[c.foot.value].append(scorer.score_trajectory(activity, trajectory).score)
+    left, right = (np.median(by_foot[f]) for f in ("L", "R"))
+    assert len(by_foot["L"]) >= 5 and len(by_foot["R"]) >= 5
+    assert max(left, right) < 2.0 * min(left, right)
+    assert max(left, right) < scorer.default_threshold(activity)  # typical good strides pass

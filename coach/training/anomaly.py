@@ -12,13 +12,14 @@ good held-out reps' scores.
 
 Synthetic and real reps alike are cut where the product cuts them: the rep engine's whole-movement span
 (`coach.reps.engine.Rep.motion_span`, from where the primary signal leaves rest to where it regains it,
-relative to the rep's own excursion) for rep exercises, contact to contact for strides. Version 3 trained on
+relative to the rep's own excursion) for rep exercises, the gait engine's cycles (each foot's contact to its
+next contact) for strides (version 6; before, the synthesizer's one-foot spans). Version 3 trained on
 the synthesizer's exact rest-to-rest spans and the runtime fed it the engine's counting span (which cuts
 off the slow start and finish): every real rep looked odd. The pooled AUROC on the exact spans is still
 reported (`auroc_all_truth_cuts`).
 
-Training data: good synthetic reps plus, when given, the real reps of clips without a form label (weighted
-up), which narrows the synthetic-to-real gap; the real-clip check retrains without the held-out
+Training data: good synthetic reps plus, when given, the real reps and strides of clips without a form label
+(weighted up), which narrows the synthetic-to-real gap; the real-clip check retrains without the held-out
 clip's source (leave-one-source-out), so a clip is never scored by a model that saw its source.
 
 Outlier exposure (version 5): the model learns to reconstruct good reps, and faulty synthetic reps (the
@@ -43,7 +44,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from coach.activities import REP_EXERCISES
+from coach.activities import GAIT_ACTIVITIES, REP_EXERCISES
 from coach.features.reps import CHANNELS, REP_SAMPLES, rep_trajectory
 from coach.pose.smoothing import smooth_track
 from coach.synth import FAULTS, generate
@@ -52,7 +53,7 @@ from coach.training.rep_spans import FULL_BODY, engine_spans
 log = logging.getLogger(__name__)
 
 ANOMALY_EXERCISES: tuple[str, ...] = (*REP_EXERCISES, "running", "walking")
-AE_VERSION = "5"
+AE_VERSION = "6"
 # How a rep's per-channel errors become one error (read by the runtime from the file's metadata).
 SCORE_MODE = "channel_ratio_mean"
 REAL_REPEAT = 3  # each real good rep counts this many times (they are few next to the synthetic ones)
@@ -483,9 +484,12 @@ def build_and_train(
     report["channel_reference"] = cal.chan_ref.tolist()
     if real:
         report["real_clips"] = real_clip_check_loso(train, stats, calib, real, seed, faulty)
-        good = [c for c in report["real_clips"] if c["form"] is None]
-        n_good = sum(c["reps"] for c in good)
-        report["real_good_flagged"] = sum(c["flagged"] * c["reps"] for c in good) / n_good
+        for key, gait in (("real_good_flagged", False), ("real_good_strides_flagged", True)):
+            good = [c for c in report["real_clips"]
+                    if c["form"] is None and (c["exercise"] in GAIT_ACTIVITIES) == gait]
+            n_good = sum(c["reps"] for c in good)
+            if n_good:
+                report[key] = sum(c["flagged"] * c["reps"] for c in good) / n_good
     return model, stats, report
 
 
@@ -533,9 +537,11 @@ class RealReps:
 
 
 def real_clip_reps(videos_dir, pose_model, cache_dir) -> list[RealReps]:
-    """Rep trajectories of the labelled real clips, segmented by the product's own rep engine."""
+    """Rep and stride trajectories of the labelled real clips, segmented by the product's own rep and gait
+    engines (strides at real time: a slow-motion clip's cycles are slow too, and time-normalised alike)."""
     import json
 
+    from coach.analysis.model_scores import cycle_rows
     from coach.analysis.offline import analyze_video
     from coach.training.data import LABEL_MAP, source_group
 
@@ -543,13 +549,16 @@ def real_clip_reps(videos_dir, pose_model, cache_dir) -> list[RealReps]:
     out = []
     for item in labels["videos"]:
         ex = LABEL_MAP.get(item["movement"], item["movement"])
-        if ex not in REP_EXERCISES:
+        if ex not in ANOMALY_EXERCISES:
             continue
         clip = analyze_video(videos_dir / item["file"], pose_model, exercise=ex, pose_cache_dir=cache_dir)
         s = clip.smoothed
+        spans = [
+            tuple(int(np.searchsorted(s.frame_index, f)) for f in rep.motion_span)
+            for rep in (clip.reps.rep_records if clip.reps else ())
+        ] + [cycle_rows(s.media_ts, c) for c in (clip.gait.cycles if clip.gait else ())]
         trajs = []
-        for rep in clip.reps.rep_records if clip.reps else ():
-            first, last = (int(np.searchsorted(s.frame_index, f)) for f in rep.motion_span)
+        for first, last in spans:
             if last - first >= 4:
                 trajs.append(rep_trajectory(s.landmarks, s.world, s.image_size, first, last))
         if trajs:
