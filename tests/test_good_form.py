@@ -53,6 +53,21 @@ def test_mark_good_sets_the_flag_a_later_line_wins_and_a_wrong_frame_is_a_note()
     assert notes == ["correction 1: no rep ends at frame 1"]
 
 
+def test_mark_good_stride_marks_the_scored_stride_a_later_line_wins_and_a_wrong_index_is_a_note() -> None:
+    strides = [{"t": 1.0 + i, "frame": 30 * (i + 1), "type": "stride_anomaly", "stride_index": i + 1,
+                "foot": "LR"[i % 2], "start_s": 0.5 + i, "end_s": 1.2 + i,
+                "anomaly": {"score": 2.0 + i, "threshold": 9.0, "top_joints": [], "phase": ""}}
+               for i in range(3)]  # fmt: skip
+    marks = [{"op": "mark_good_stride", "index": 2, "good": True},
+             {"op": "mark_good_stride", "index": 3, "good": True},
+             {"op": "mark_good_stride", "index": 3, "good": False}]  # fmt: skip
+    out, notes = apply_corrections(strides, marks)
+    assert [e.get("good_form", False) for e in out] == [False, True, False] and notes == []
+    assert all("good_form" not in e for e in strides)  # the recorded events are not modified
+    _, notes = apply_corrections(strides, [{"op": "mark_good_stride", "index": 9, "good": True}])
+    assert notes == ["correction 1: no scored stride 9"]
+
+
 def test_rep_list_carries_the_verdict_and_the_mark() -> None:
     events = _events_with_scores([2.0, 7.0])
     # The live recorder writes the verdict as its own event, matched by the engine's rep index.

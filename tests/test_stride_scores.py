@@ -1,38 +1,54 @@
 """Gait strides scored by the anomaly model while recording (`coach record`, the live pipeline's analysis
 step): a real running clip gets one verdict per gait cycle, replaying the stored landmarks through a fresh
 gait engine and scoring them offline gives exactly the recorded verdicts, and the session's written summary
-says how many strides the model flagged."""
+says how many strides the model flagged. Strides marked good form in the replay (K) set the runner's
+personal threshold: in the replay list, in the library and in their next recording."""
 
 from __future__ import annotations
 
+import json
+import shutil
 from pathlib import Path
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
 
 from coach.analysis.model_scores import cycle_rows
 from coach.cli import record_cmd
+from coach.cli.main import main as coach_main
+from coach.export import export_csv, load_session, render_html, session_document
 from coach.feedback import rule_based_summary
 from coach.feedback.summary_input import summary_from_events
+from coach.library import Library
 from coach.live.activity import ActivityTracker
+from coach.live.models import athlete_thresholds
 from coach.live.step import IntervalView
 from coach.ml import RepAnomalyScorer
+from coach.ml.anomaly import personal_threshold
 from coach.pose.types import PoseSample
+from coach.replay import ReplayModel
 from coach.session import SessionReader
+from coach.ui.replay.rep_table import STRIDE_COLUMNS
+from coach.ui.replay.window import ReplayWindow
 
 pytestmark = pytest.mark.video
 
 VIDEOS = Path(__file__).resolve().parents[1].parent / "shared" / "videos"
 RUN = VIDEOS / "running__treadmill_side__gaitlab_male_side.mp4"
+RUNNER = "Ria Stride"  # only this module's recordings are hers in the test library
+
+
+def _record(out: Path, model: Path) -> Path:
+    code = record_cmd.main(["--source", str(RUN), "--exercise", "running", "--out", str(out),
+                            "--athlete", RUNNER, "--no-progress", "--pose-model", str(model)])
+    assert code == 0
+    return out
 
 
 @pytest.fixture(scope="module")
 def session(tmp_path_factory: pytest.TempPathFactory, full_model: Path) -> Path:
-    out = tmp_path_factory.mktemp("rec") / "run"
-    code = record_cmd.main(["--source", str(RUN), "--exercise", "running", "--out", str(out),
-                            "--no-progress", "--pose-model", str(full_model)])
-    assert code == 0
-    return out
+    return _record(tmp_path_factory.mktemp("rec") / "run", full_model)
 
 
 def test_every_gait_cycle_recorded_gets_one_stride_verdict(session: Path) -> None:
@@ -84,3 +100,110 @@ def test_the_written_summary_counts_the_flagged_strides(session: Path) -> None:
     expected = (f"found {flagged} of {len(strides)} strides unlike" if flagged
                 else f"No stride looked unlike the movement model's good strides ({len(strides)} scored)")
     assert expected in text
+
+
+def test_k_in_the_replay_marks_the_stride_under_the_playhead_and_the_list_judges_by_it(
+    qtbot, session: Path, tmp_path: Path
+) -> None:
+    copy = Path(shutil.copytree(session, tmp_path / "run"))
+    model = ReplayModel(copy, on_corrected=lambda _path: None, good_form_source=lambda *_: [])
+    w = ReplayWindow(model)
+    qtbot.addWidget(w)
+    with qtbot.waitExposed(w):
+        w.show()
+    with qtbot.waitActive(w):
+        w.activateWindow()
+    try:
+        table, strides = w.rep_table, model.strides
+        assert model.is_run and len(strides) > 10 and table.rowCount() == len(strides)
+        assert table.headers == list(STRIDE_COLUMNS)
+        good_col, form_col = STRIDE_COLUMNS.index("good"), STRIDE_COLUMNS.index("form score")
+        # Mid-run every frame lies in two strides, one per foot: K takes the one that began last.
+        middle = strides[len(strides) // 2]
+        row = middle.start_row + 2
+        around = [s for s in strides if s.contains(row)]
+        assert len(around) == 2 and {s.foot for s in around} == {"L", "R"}
+        model.playback.seek(row)
+        qtbot.keyClick(w, Qt.Key.Key_K)
+        marked = model.stride_at(row)
+        assert marked is not None and marked.index == middle.index and marked.good_form
+        position = model.strides.index(marked)
+        assert table.item(position, good_col).text() == "✓"
+        assert f"Stride {marked.index} ({marked.foot}) marked as good form" in w.statusBar().currentMessage()
+        population = marked.population_threshold
+        assert marked.anomaly is not None and population is not None
+        personal = personal_threshold([marked.anomaly], default=population)
+        assert model.personal_threshold() == pytest.approx(personal)
+        assert "from 1 good-form stride" in w.statusBar().currentMessage()
+        for i, stride in enumerate(model.strides):  # every stride is judged by the personal threshold now
+            text = table.item(i, form_col).text()
+            assert text.endswith(" ok") if stride.anomaly <= personal else f"> {personal:.1f}" in text
+        assert (copy / "corrections.jsonl").read_text().count('"mark_good_stride"') == 1
+        qtbot.keyClick(w, Qt.Key.Key_K)  # the playhead has not moved: take the mark back
+        assert not model.stride_at(row).good_form and model.personal_threshold() is None
+    finally:
+        w.close()
+
+
+def test_marked_strides_set_the_runners_threshold_in_the_library_and_her_next_recording(
+    session: Path, tmp_path: Path, full_model: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    model = ReplayModel(session)  # corrections re-index the session in the (test) library
+    try:
+        for stride in model.strides[3:6]:
+            model.toggle_good_form(stride)
+        marked = [s.anomaly for s in model.strides if s.good_form]
+        population = model.strides[0].population_threshold
+    finally:
+        model.close()
+    assert len(marked) == 3 and population is not None
+    with Library() as library:
+        assert library.good_form_scores(RUNNER, "running") == pytest.approx(marked)
+    scorer = RepAnomalyScorer()
+    personal = personal_threshold(marked, default=scorer.default_threshold("running"))
+    assert personal != pytest.approx(population)
+    assert athlete_thresholds(RUNNER, scorer)["running"] == pytest.approx(personal)
+
+    capsys.readouterr()
+    assert coach_main(["analyze", str(RUN), "--json", "--exercise", "running", "--no-progress",
+                       "--pose-model", str(full_model), "--athlete", RUNNER]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["personal_threshold"] == {"athlete": RUNNER, "good_form_reps": 3,
+                                            "threshold": round(personal, 3)}
+    assert {s["anomaly"]["threshold"] for s in report["gait"]["strides"]} == {round(personal, 3)}
+
+    again = _record(tmp_path / "again", full_model)  # her next run is judged by her own threshold
+    with SessionReader(again) as r:
+        verdicts = [e["anomaly"] for e in r.events if e["type"] == "stride_anomaly"]
+    assert verdicts and all(v["threshold"] == pytest.approx(personal, abs=1e-3) for v in verdicts)
+    assert all(v["population_threshold"] == pytest.approx(population, abs=1e-3) for v in verdicts)
+    replay = ReplayModel(again)  # her marks from the first run; rescaled from the population threshold
+    try:
+        assert replay.good_form_scores == pytest.approx(marked)
+        assert replay.personal_threshold() == pytest.approx(personal, abs=1e-3)
+    finally:
+        replay.close()
+
+
+def test_exports_list_a_runs_strides_judged_by_its_good_form_strides(session: Path, tmp_path: Path) -> None:
+    # After the test above: three of this run's strides are marked good form.
+    with load_session(session, good_form_source=lambda *_: []) as data:
+        with SessionReader(session) as r:
+            events = [e for e in r.events if e["type"] == "stride_anomaly"]
+        marked = [e["anomaly"]["score"] for e in events if e.get("good_form")]
+        assert len(data.strides) == len(events) and len(marked) == 3 and data.good_form_reps == 3
+        population = events[0]["anomaly"]["threshold"]
+        personal = personal_threshold(marked, default=population)
+        assert all(s.anomaly_threshold == pytest.approx(personal) for s in data.strides)
+        doc = session_document(data)
+        assert [s["stride"] for s in doc["strides"]] == [e["stride_index"] for e in events]
+        assert sum(s["good_form"] for s in doc["strides"]) == 3
+        flagged = sum(s["anomaly"]["flagged"] for s in doc["strides"])
+        csv_out = export_csv(data, tmp_path / "csv")
+        assert csv_out.strides == len(events) and csv_out.strides_path is not None
+        lines = csv_out.strides_path.read_text().splitlines()
+        assert lines[0].startswith("stride,foot,start_s,end_s,good_form") and len(lines) == len(events) + 1
+        html = render_html(data)
+    assert "Anomaly per stride" in html and "Anomaly per rep" not in html
+    assert f"{flagged} of {len(events)} strides" in html
+    assert f"{RUNNER}&#x27;s personal threshold, from 3 strides marked good form" in html

@@ -29,13 +29,15 @@ SCHEMA_VERSION = 1
 
 
 def apply_personal_threshold(report: dict[str, Any], athlete: str, good_scores: list[float]) -> None:
-    """Judge the report's rep anomalies by `athlete`'s personal threshold (`personal_threshold` over the
-    scores of their reps marked good form; each rep's population threshold is the default), in place,
-    and say so under ``"personal_threshold"`` (``threshold`` null when no marked rep has a score)."""
+    """Judge the report's rep (or, for a run, stride) anomalies by `athlete`'s personal threshold
+    (`personal_threshold` over the scores of their reps or strides marked good form; each one's population
+    threshold is the default), in place, and say so under ``"personal_threshold"`` (``threshold`` null when
+    no marked rep has a score)."""
     from coach.ml.anomaly import personal_threshold  # onnxruntime: only when anomalies are rejudged
 
     applied = None
-    for event in report.get("rep_events") or ():
+    strides = (report.get("gait") or {}).get("strides") or ()
+    for event in [*(report.get("rep_events") or ()), *strides]:
         anomaly = event.get("anomaly")
         if isinstance(anomaly, dict) and good_scores:
             applied = round(personal_threshold(good_scores, default=float(anomaly["threshold"])), 3)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from coach.activities import ACTIVITIES, AUTO
+from coach.activities import ACTIVITIES, AUTO, is_gait
 from coach.analysis.frame_table import write_frame_csv
 from coach.analysis.offline import ClipAnalysis, analyze_video
 from coach.analysis.report import apply_personal_threshold, build_report
@@ -85,7 +85,8 @@ def run(args: argparse.Namespace) -> int:
         apply_personal_threshold(report, args.athlete, scores)
         if not scores:
             print(
-                f"note: no {analysis.exercise} rep of {args.athlete} is marked good form in the library "
+                f"note: no {analysis.exercise} {'stride' if is_gait(analysis.exercise) else 'rep'} of "
+                f"{args.athlete} is marked good form in the library "
                 "(K in the replay): the population threshold stays",
                 file=sys.stderr,
             )

@@ -60,6 +60,8 @@ def run(args: argparse.Namespace) -> int:
             result = export_csv(data, out)
             print(f"frames     {result.frames_path} ({result.frames} rows)")
             print(f"reps       {result.reps_path} ({result.reps} rows)")
+            if result.strides_path is not None:
+                print(f"strides    {result.strides_path} ({result.strides} rows)")
         elif fmt == "json":
             print(f"json       {export_json(data, out)}")
         elif fmt == "mp4":

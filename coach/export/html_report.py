@@ -103,8 +103,11 @@ def render_html(data: SessionData, *, library: Path | None = None) -> str:
         _section("Summary", _summary(data)),
         _section("Reps", _rep_table(data.reps)),
         _section("Joint angles", _angle_traces(data)),
-        _section("Anomaly per rep", _anomaly(data.reps, data.athlete, data.good_form_reps)),
     ]
+    if data.strides:  # a run: the model scored strides, not reps
+        sections.append(_section("Anomaly per stride", _stride_anomaly(data)))
+    else:
+        sections.append(_section("Anomaly per rep", _anomaly(data.reps, data.athlete, data.good_form_reps)))
     if data.gait is not None:
         sections.append(_section("Gait", _gait_table(data)))
     sections.append(_section("Trends across sessions", _trends(data, library)))
@@ -238,6 +241,28 @@ def _anomaly(reps: Sequence[RepRow], athlete: str | None = None, good_form_reps:
              f"{'s' if good_form_reps != 1 else ''} marked good form" if good_form_reps else "the threshold")
     return chart + ('<p class="note">How far each rep is from the model\'s good reps; red bars are above '
                     f"{_e(whose)}.</p>") + extra
+
+
+def _stride_anomaly(data: SessionData) -> str:
+    strides = data.strides
+    thresholds = {s.anomaly_threshold for s in strides if s.anomaly_threshold is not None}
+    threshold = thresholds.pop() if len(thresholds) == 1 else None
+    labels = [f"{s.index} {s.foot or ''}".strip() for s in strides]
+    chart = bar_chart(labels, [s.anomaly_score for s in strides], title="Anomaly score per stride",
+                      y_label="anomaly score", threshold=threshold, flagged=[s.flagged for s in strides])
+    flagged = [s for s in strides if s.flagged]
+    joints: dict[str, int] = {}
+    for s in flagged:
+        for j in s.anomaly_top_joints[:1]:
+            joints[j] = joints.get(j, 0) + 1
+    where = ", ".join(f"{j} ({n})" for j, n in sorted(joints.items(), key=lambda kv: -kv[1]))
+    n = data.good_form_reps
+    whose = (f"{data.athlete or 'the athlete'}'s personal threshold, from {n} stride{'s' if n != 1 else ''} "
+             "marked good form" if n else "the threshold")
+    text = f"{len(flagged)} of {len(strides)} strides (one foot's contact to its next) are above {whose}"
+    if where:
+        text += f"; most unusual first at: {where}"
+    return chart + f'<p class="note">{_e(text)}.</p>'
 
 
 def _gait_table(data: SessionData) -> str:

@@ -7,6 +7,7 @@
      "reps": [{"rep", "engine_index", "set", "exercise", "partial", "added", "start_frame", "end_frame",
                "start_s", "end_s", "metrics": {...}, "faults": [...], "anomaly": {...} | null}],
      "sets": [{"set", "exercise", "start_s", "end_s"}],
+     "strides": [{"stride", "foot", "start_s", "end_s", "good_form", "anomaly": {...} | null}],  # a run's
      "gait": {"activity", "steps", "cadence_spm", "contact_ms", "stride_ms", "duty_factor_pct",
               "step_time_asymmetry_pct"} | null,
      "events": [...],                                                 # corrections applied
@@ -68,6 +69,7 @@ def session_document(data: SessionData) -> dict[str, Any]:
         },
         "manifest": data.manifest,
         "reps": [r.to_json() for r in data.reps],
+        "strides": [s.to_json() for s in data.strides],
         "sets": [{"set": s.index, "exercise": s.exercise, "start_s": s.start_s, "end_s": s.end_s}
                  for s in data.summary.sets],
         "gait": asdict(data.gait) if data.gait is not None else None,

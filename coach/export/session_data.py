@@ -7,7 +7,8 @@ landmarks), so every export uses the one angle convention. Reps, sets and the ga
 library's `coach.library.source.summarise`, so an export and the library count the same reps after the
 coach's corrections (a deleted rep is absent, an added one is present without metrics). Rep anomalies are
 judged as the replay judges them: by the athlete's personal threshold when they have reps marked good form
-(this session's, and their other sessions' from the library; `coach.ml.anomaly.personal_threshold`).
+(this session's, and their other sessions' from the library; `coach.ml.anomaly.personal_threshold`). A run's
+scored strides (`stride_anomaly` events) are listed and judged the same way, by its good-form strides.
 
 Pure reading; any thread. `SessionData` holds the open `SessionReader` (for images); close it when done.
 """
@@ -20,10 +21,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
+from coach.activities import is_gait
 from coach.export.errors import ExportError
 from coach.kinematics.angles import angles_from_landmarks, angles_from_world
 from coach.library import GoodFormSource, athlete_good_form_scores
@@ -32,7 +34,7 @@ from coach.session.format import SessionError
 from coach.session.reader import SessionReader
 from coach.session.verify import VerifyReport
 
-__all__ = ["REP_EVENT_TYPES", "RepRow", "SessionData", "load_session"]
+__all__ = ["REP_EVENT_TYPES", "RepRow", "SessionData", "StrideRow", "load_session"]
 
 REP_EVENT_TYPES = ("rep_completed", "partial_rep")
 
@@ -57,6 +59,8 @@ class RepRow:
     anomaly_score: float | None
     anomaly_threshold: float | None
     anomaly_top_joints: tuple[str, ...]
+    # The model's own threshold (differs from `anomaly_threshold` when recorded with a personal one).
+    population_threshold: float | None = None
 
     @property
     def flagged(self) -> bool:
@@ -82,6 +86,42 @@ class RepRow:
             "end_s": self.end_s,
             "metrics": dict(self.metrics),
             "faults": [dict(f) for f in self.faults],
+            "anomaly": None if self.anomaly_score is None else {
+                "score": self.anomaly_score,
+                "threshold": self.anomaly_threshold,
+                "flagged": self.flagged,
+                "top_joints": list(self.anomaly_top_joints),
+            },
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class StrideRow:
+    """One running/walking stride the anomaly model scored while recording (one foot's contact to its
+    next), with the threshold it is judged by (the athlete's personal one once strides are marked good)."""
+
+    index: int  # the recording's stride number, from 1
+    foot: str | None
+    start_s: float | None
+    end_s: float | None
+    anomaly_score: float | None
+    anomaly_threshold: float | None
+    anomaly_top_joints: tuple[str, ...]
+    good_form: bool
+    population_threshold: float | None = None
+
+    @property
+    def flagged(self) -> bool:
+        return (self.anomaly_score is not None and self.anomaly_threshold is not None
+                and self.anomaly_score > self.anomaly_threshold)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "stride": self.index,
+            "foot": self.foot,
+            "start_s": self.start_s,
+            "end_s": self.end_s,
+            "good_form": self.good_form,
             "anomaly": None if self.anomaly_score is None else {
                 "score": self.anomaly_score,
                 "threshold": self.anomaly_threshold,
@@ -123,9 +163,14 @@ class SessionData:
         source = good_form_source if good_form_source is not None else athlete_good_form_scores
         athlete, kind = self.summary.athlete, self.summary.exercise
         others = source(athlete, kind, self.summary.id) if athlete and kind else []
-        # How many good-form reps set the threshold the reps are judged by (0: the population threshold).
+        strides = _stride_rows(self.events)
+        if kind is not None and is_gait(kind):  # a run's personal threshold comes from its strides
+            own = [s.anomaly_score for s in strides if s.good_form and s.anomaly_score is not None]
+        # How many good-form reps (strides, in a run) set the threshold the reps and strides are judged by
+        # (0: the population threshold).
         self.good_form_reps = len(others) + len(own)
         self.reps: tuple[RepRow, ...] = _personalised(rows, [*others, *own])
+        self.strides: tuple[StrideRow, ...] = _personalised(strides, [*others, *own])
 
     @property
     def frame_count(self) -> int:
@@ -235,6 +280,7 @@ def _rep_rows(summary: SessionSummary, events: Sequence[Mapping[str, Any]]) -> t
                 anomaly_score=record.anomaly_score,
                 anomaly_threshold=_finite(verdict.get("threshold")),
                 anomaly_top_joints=tuple(str(j) for j in joints) if isinstance(joints, list) else (),
+                population_threshold=_finite(verdict.get("population_threshold", verdict.get("threshold"))),
             )
         )
     return tuple(rows)
@@ -246,15 +292,37 @@ def _finite(value: Any) -> float | None:
     return float(value)
 
 
-def _personalised(rows: tuple[RepRow, ...], good_scores: list[float]) -> tuple[RepRow, ...]:
-    """`rows` with each scored rep's threshold replaced by the personal one from `good_scores`."""
+def _stride_rows(events: Sequence[Mapping[str, Any]]) -> tuple[StrideRow, ...]:
+    rows = []
+    for e in events:
+        if e.get("type") != "stride_anomaly" or not isinstance(e.get("stride_index"), int):
+            continue
+        verdict = e.get("anomaly") if isinstance(e.get("anomaly"), Mapping) else {}
+        joints = verdict.get("top_joints")
+        rows.append(StrideRow(
+            index=int(e["stride_index"]), foot=str(e["foot"]) if e.get("foot") else None,
+            start_s=_finite(e.get("start_s")), end_s=_finite(e.get("end_s")),
+            anomaly_score=_finite(verdict.get("score")), anomaly_threshold=_finite(verdict.get("threshold")),
+            anomaly_top_joints=tuple(str(j) for j in joints) if isinstance(joints, list) else (),
+            good_form=bool(e.get("good_form", False)),
+            population_threshold=_finite(verdict.get("population_threshold", verdict.get("threshold"))),
+        ))
+    return tuple(rows)
+
+
+Row = TypeVar("Row", RepRow, StrideRow)
+
+
+def _personalised(rows: tuple[Row, ...], good_scores: list[float]) -> tuple[Row, ...]:
+    """`rows` with each scored rep's threshold replaced by the personal one from `good_scores` (rescaled
+    from the model's population threshold, even for a rep recorded with an earlier personal one)."""
     if not good_scores:
         return rows
     from coach.ml.anomaly import personal_threshold  # onnxruntime: only when there are marks
 
     return tuple(
-        replace(r, anomaly_threshold=personal_threshold(good_scores, default=r.anomaly_threshold))
-        if r.anomaly_score is not None and r.anomaly_threshold is not None
+        replace(r, anomaly_threshold=personal_threshold(good_scores, default=r.population_threshold))
+        if r.anomaly_score is not None and r.population_threshold is not None
         else r
         for r in rows
     )

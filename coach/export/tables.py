@@ -1,4 +1,5 @@
-"""CSV export: `frames.csv` (one row per recorded frame) and `reps.csv` (one row per rep after corrections).
+"""CSV export: `frames.csv` (one row per recorded frame), `reps.csv` (one row per rep after corrections) and,
+for a run, `strides.csv` (one row per scored stride).
 
 Same conventions as the per-frame table of `coach analyze --out` (`coach.analysis.frame_table`): comma
 separated, header in the first row, `.` as decimal point, an empty cell for a missing value (a spreadsheet
@@ -21,6 +22,10 @@ the coach added), set, exercise, partial (1/0), added (1/0), start_frame, end_fr
 column per rep metric as recorded (`coach.reps.analyze.rep_to_json` names, e.g. duration_s, depth,
 peak_trunk_lean_deg), faults (rule names joined by ';'), anomaly_score, anomaly_threshold, anomaly_flagged.
 
+strides.csv columns (written only when the session has scored strides): stride (the recording's number),
+foot (L/R), start_s, end_s, good_form (1/0), anomaly_score, anomaly_threshold, anomaly_flagged, top_joints
+(joined by ';').
+
 Pure functions of a `SessionData`; the caller's thread.
 """
 
@@ -34,12 +39,15 @@ from pathlib import Path
 import numpy as np
 
 from coach.export.errors import ExportError
-from coach.export.session_data import RepRow, SessionData
+from coach.export.session_data import RepRow, SessionData, StrideRow
 
 __all__ = ["CsvExport", "export_csv", "frame_columns", "rep_columns", "rep_metric_names"]
 
 FRAMES_CSV = "frames.csv"
 REPS_CSV = "reps.csv"
+STRIDES_CSV = "strides.csv"
+STRIDE_COLUMNS = ("stride", "foot", "start_s", "end_s", "good_form", "anomaly_score", "anomaly_threshold",
+                  "anomaly_flagged", "top_joints")
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +58,8 @@ class CsvExport:
     reps_path: Path
     frames: int
     reps: int
+    strides_path: Path | None = None  # None: no scored strides (not a run)
+    strides: int = 0
 
 
 def frame_columns(angle_names: Sequence[str]) -> list[str]:
@@ -77,9 +87,11 @@ def export_csv(data: SessionData, out_dir: Path) -> CsvExport:
         out_dir.mkdir(parents=True, exist_ok=True)
         frames_path = _write_frames(data, out_dir / FRAMES_CSV)
         reps_path = _write_reps(data.reps, out_dir / REPS_CSV)
+        strides_path = _write_strides(data.strides, out_dir / STRIDES_CSV) if data.strides else None
     except OSError as exc:
         raise ExportError(f"cannot write the CSV export to {out_dir}: {exc}") from exc
-    return CsvExport(frames_path, reps_path, data.frame_count, len(data.reps))
+    return CsvExport(frames_path, reps_path, data.frame_count, len(data.reps), strides_path,
+                     len(data.strides))
 
 
 def _write_frames(data: SessionData, path: Path) -> Path:
@@ -127,6 +139,20 @@ def _write_reps(reps: Sequence[RepRow], path: Path) -> Path:
                 _cell(r.anomaly_score, 4),
                 _cell(r.anomaly_threshold, 4),
                 "" if r.anomaly_score is None or r.anomaly_threshold is None else int(r.flagged),
+            ])
+    return path
+
+
+def _write_strides(strides: Sequence[StrideRow], path: Path) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(STRIDE_COLUMNS)
+        for s in strides:
+            writer.writerow([
+                s.index, s.foot or "", _cell(s.start_s, 6), _cell(s.end_s, 6), int(s.good_form),
+                _cell(s.anomaly_score, 4), _cell(s.anomaly_threshold, 4),
+                "" if s.anomaly_score is None or s.anomaly_threshold is None else int(s.flagged),
+                ";".join(s.anomaly_top_joints),
             ])
     return path
 

@@ -174,7 +174,7 @@ class Library:
                    indexed_schema = excluded.indexed_schema""",
             (*values, s.id),
         )
-        for table in ("reps", "sets", "gait_summaries"):
+        for table in ("reps", "sets", "gait_summaries", "strides"):
             conn.execute(f"DELETE FROM {table} WHERE session_id = ?", (s.id,))  # noqa: S608 - fixed names
         set_ids: dict[int, int] = {}
         for st in s.sets:
@@ -230,6 +230,12 @@ class Library:
                     g.step_time_asymmetry_pct,
                 ),
             )
+        conn.executemany(
+            """INSERT INTO strides (session_id, stride_index, activity, foot, start_s, end_s, anomaly_score,
+                   good_form) VALUES (?, ?, ?, ?, ?, ?, ?, ?)""",
+            [(s.id, st.index, st.activity, st.foot, st.start_s, st.end_s, st.anomaly_score, int(st.good_form))
+             for st in s.strides],
+        )
         # Athletes with no session left are dropped so `athletes()` lists only people with recordings.
         conn.execute(
             "DELETE FROM athletes WHERE id NOT IN (SELECT athlete_id FROM sessions "
@@ -376,15 +382,21 @@ class Library:
     def good_form_scores(
         self, athlete: str, exercise: str, exclude_session: str | None = None
     ) -> list[float]:
-        """The anomaly scores of `athlete`'s reps of `exercise` marked good form, over all their sessions
-        (optionally but one): what `coach.ml.anomaly.personal_threshold` sets their threshold from."""
+        """The anomaly scores of `athlete`'s reps of `exercise` (strides, for running and walking) marked
+        good form, over all their sessions (optionally but one): what
+        `coach.ml.anomaly.personal_threshold` sets their threshold from."""
         rows = self._conn.execute(
-            """SELECT r.anomaly_score FROM reps r JOIN sessions s ON s.id = r.session_id
-                   JOIN athletes a ON a.id = s.athlete_id
+            """SELECT r.anomaly_score, s.created, r.rep_index AS k FROM reps r
+                   JOIN sessions s ON s.id = r.session_id JOIN athletes a ON a.id = s.athlete_id
                WHERE a.name = ? AND COALESCE(r.exercise, s.exercise) = ? AND r.good_form = 1
                    AND r.anomaly_score IS NOT NULL AND s.id IS NOT ?
-               ORDER BY s.created, r.rep_index""",
-            (athlete, exercise, exclude_session),
+               UNION ALL
+               SELECT t.anomaly_score, s.created, t.stride_index AS k FROM strides t
+                   JOIN sessions s ON s.id = t.session_id JOIN athletes a ON a.id = s.athlete_id
+               WHERE a.name = ? AND COALESCE(t.activity, s.exercise) = ? AND t.good_form = 1
+                   AND t.anomaly_score IS NOT NULL AND s.id IS NOT ?
+               ORDER BY 2, 3""",
+            (athlete, exercise, exclude_session) * 2,
         ).fetchall()
         return [float(r[0]) for r in rows]
 

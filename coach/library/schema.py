@@ -97,9 +97,26 @@ _V3 = """
 ALTER TABLE reps ADD COLUMN good_form INTEGER NOT NULL DEFAULT 0;  -- marked good form in the replay
 """
 
-MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
+_V4 = """
+CREATE TABLE strides (                -- running/walking strides the anomaly model scored while recording
+    id INTEGER PRIMARY KEY,
+    session_id TEXT NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    stride_index INTEGER NOT NULL,    -- the recording's number (stride_anomaly events), from 1
+    activity TEXT,
+    foot TEXT,
+    start_s REAL,
+    end_s REAL,
+    anomaly_score REAL,
+    good_form INTEGER NOT NULL DEFAULT 0,  -- marked good form in the replay
+    UNIQUE (session_id, stride_index)
+);
+CREATE INDEX strides_session ON strides(session_id);
+"""
+
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3, _V4)
 LATEST_VERSION = len(MIGRATIONS)
-# Sessions indexed under v1 have no sets, gait or anomaly columns; under v2, no good-form marks.
+# Sessions indexed under v1 have no sets, gait or anomaly columns; under v2, no good-form marks. Not 4: a
+# session indexed under v3 was recorded by a coach that scored no strides, so it has none to add.
 REINDEX_BELOW = 3
 
 

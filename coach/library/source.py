@@ -26,6 +26,7 @@ __all__ = [
     "RepRecord",
     "SessionSummary",
     "SetRecord",
+    "StrideRecord",
     "read_session",
     "summarise",
 ]
@@ -83,6 +84,19 @@ class RepRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class StrideRecord:
+    """One running/walking stride the anomaly model scored while recording (a `stride_anomaly` event)."""
+
+    index: int  # the recording's stride number, from 1
+    activity: str | None
+    foot: str | None
+    start_s: float | None
+    end_s: float | None
+    anomaly_score: float | None
+    good_form: bool = False  # marked good form (a `mark_good_stride` correction)
+
+
+@dataclass(frozen=True, slots=True)
 class GaitSummary:
     """Per-session running/walking figures computed from the `gait_event` stream (None when unseen)."""
 
@@ -112,6 +126,7 @@ class SessionSummary:
     sets: tuple[SetRecord, ...] = ()
     reps: tuple[RepRecord, ...] = ()
     gait: GaitSummary | None = None
+    strides: tuple[StrideRecord, ...] = ()
 
 
 def read_session(path: Path) -> SessionSummary:
@@ -162,7 +177,23 @@ def summarise(
         sets=sets,
         reps=reps,
         gait=_gait_summary(events, exercise),
+        strides=_strides(events, exercise),
     )
+
+
+def _strides(events: Sequence[Mapping[str, Any]], exercise: str | None) -> tuple[StrideRecord, ...]:
+    activity = exercise
+    out = []
+    for e in events:
+        if e.get("type") == "exercise_switched":
+            activity = _str(e.get("exercise", e.get("to"))) or activity
+        elif e.get("type") == "stride_anomaly" and _int(e.get("stride_index")) is not None:
+            out.append(StrideRecord(
+                index=int(e["stride_index"]), activity=activity, foot=_str(e.get("foot")),
+                start_s=_number(e.get("start_s")), end_s=_number(e.get("end_s")),
+                anomaly_score=_anomaly_score(e.get("anomaly")), good_form=bool(e.get("good_form", False)),
+            ))
+    return tuple(out)
 
 
 def _rep_payload(e: Mapping[str, Any]) -> Mapping[str, Any]:

@@ -43,19 +43,26 @@ class AnomalyResult:
     top_joints: tuple[str, ...]
     phase: str  # where the worst channel deviates most
     channel_ratios: dict[str, float] = field(default_factory=dict)  # error / good-rep error per channel
+    # The model's own threshold when `threshold` is a personal one (None: `threshold` is the model's). Kept
+    # in the verdict so a later personal threshold is rescaled from the population one, not compounded.
+    population_threshold: float | None = None
 
     @property
     def anomalous(self) -> bool:
         return self.score > self.threshold
 
     def to_json(self) -> dict:
-        """The ``"anomaly"`` entry of a rep event in ``coach analyze --json``."""
-        return {
+        """The ``"anomaly"`` entry of a rep event in ``coach analyze --json`` (and of recorded sessions,
+        with ``population_threshold`` when `threshold` is the athlete's own)."""
+        out = {
             "score": round(self.score, 3),
             "threshold": round(self.threshold, 3),
             "top_joints": list(self.top_joints),
             "phase": self.phase,
         }
+        if self.population_threshold is not None:
+            out["population_threshold"] = round(self.population_threshold, 3)
+        return out
 
 
 class RepAnomalyScorer:
@@ -135,9 +142,11 @@ class RepAnomalyScorer:
             pos = np.linspace(0.0, 1.0, REP_SAMPLES)
             best = max(PHASES, key=lambda p: worst[(pos >= p[1]) & (pos < p[2])].mean())
             phase = best[0]
-        thr = self.default_threshold(exercise) if threshold is None else threshold
+        population = self.default_threshold(exercise)
         ratios = {c: float(ratio[i]) for i, c in enumerate(self.channels)}
-        return AnomalyResult(score, thr, tuple(top), phase, ratios)
+        if threshold is None:
+            return AnomalyResult(score, population, tuple(top), phase, ratios)
+        return AnomalyResult(score, threshold, tuple(top), phase, ratios, population_threshold=population)
 
     def score_rep(
         self,

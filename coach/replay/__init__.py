@@ -9,7 +9,7 @@ from coach.replay.corrections import Corrections
 from coach.replay.model import ReplayModel
 from coach.replay.playback import MAX_SPEED, MIN_SPEED, Playback
 from coach.replay.render import FrameRenderer, ghost_pose
-from coach.replay.reps import GaitMark, RepItem, RepList, gait_marks
+from coach.replay.reps import GaitMark, RepItem, RepList, StrideItem, gait_marks, stride_items
 from coach.replay.series import extreme_row, primary_angle_name, primary_angle_series
 
 __all__ = [
@@ -25,6 +25,7 @@ __all__ = [
     "RepItem",
     "RepList",
     "ReplayModel",
+    "StrideItem",
     "align_reps",
     "dtw_path",
     "extreme_row",
@@ -35,4 +36,5 @@ __all__ = [
     "primary_angle_name",
     "primary_angle_series",
     "rep_figures",
+    "stride_items",
 ]

@@ -59,6 +59,10 @@ class Corrections:
         """Mark the rep that ends at frame `end_frame` as good form (or take the mark back)."""
         self._append({"op": "mark_good", "frame": int(end_frame), "good": bool(good)})
 
+    def mark_good_stride(self, index: int, good: bool) -> None:
+        """Mark running/walking stride `index` (its `stride_index`) as good form (or take it back)."""
+        self._append({"op": "mark_good_stride", "index": int(index), "good": bool(good)})
+
     def _append(self, correction: dict[str, Any]) -> None:
         events, notes = apply_corrections(self.raw_events, [*self.applied, correction])
         if len(notes) > len(self.notes):

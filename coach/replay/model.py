@@ -28,7 +28,7 @@ from coach.replay.compare import ComparePlayer, pick_pair
 from coach.replay.corrections import Corrections
 from coach.replay.playback import Playback
 from coach.replay.render import FrameRenderer
-from coach.replay.reps import GaitMark, RepItem, RepList, gait_marks
+from coach.replay.reps import GaitMark, RepItem, RepList, StrideItem, gait_marks, stride_items
 from coach.replay.series import extreme_row, primary_angle_name, primary_angle_series
 from coach.session.events import session_exercise
 from coach.session.format import SessionError
@@ -76,6 +76,7 @@ class ReplayModel:
         self.ghost = False
         self.reps = RepList(())
         self.gait: list[GaitMark] = []
+        self.strides: list[StrideItem] = []  # running/walking: the strides the anomaly model scored
         self.selected_mark: GaitMark | None = None  # the gait event `move_selected_mark` moves
         self._reps_listeners: list[Callable[[], None]] = []
         self.athlete: str | None = str(self.reader.manifest.get("athlete") or "") or None
@@ -96,6 +97,7 @@ class ReplayModel:
         events = self.corrections.events
         self.reps = RepList.from_events(events, self.reader.row_of_frame)
         self.gait = gait_marks(events, self.reader.row_of_frame)
+        self.strides = stride_items(events, self.reader.row_at)
         if self.selected_mark not in self.gait:
             self.selected_mark = None
         self.renderer.set_events(events, self.reps)
@@ -123,7 +125,7 @@ class ReplayModel:
         """Add a missed rep spanning rows `start_row..end_row`, its bottom at the primary angle's extreme
         (`extreme_row`), saved at once; returns it as listed. Raises ValueError, saving nothing, for a gait
         session, a range too short to be a rep, or one overlapping a listed rep."""
-        if self.activity is not None and is_gait(self.activity):
+        if self.is_run:
             raise ValueError(f"a {self.activity} session has gait events, not reps")
         start, end = int(start_row), int(end_row)
         if not 0 <= start <= end <= self.playback.last_row:
@@ -173,36 +175,57 @@ class ReplayModel:
             raise ValueError("no gait event selected: pick the nearest one first")
         return self.move_gait_event(self.selected_mark, self.playback.row)
 
-    def toggle_good_form(self, rep: RepItem) -> bool:
-        """Mark `rep` as good form, or take the mark back (saved at once); returns the new state."""
-        good = not rep.good_form
-        self.corrections.mark_good(rep.end_frame, good)
+    def toggle_good_form(self, item: RepItem | StrideItem) -> bool:
+        """Mark a rep or a scored stride as good form, or take the mark back (saved at once); returns the
+        new state."""
+        good = not item.good_form
+        if isinstance(item, StrideItem):
+            self.corrections.mark_good_stride(item.index, good)
+        else:
+            self.corrections.mark_good(item.end_frame, good)
         self._corrected()
         return good
 
+    def stride_at(self, row: int) -> StrideItem | None:
+        """The scored stride under `row`: of the (usually two, one per foot) strides containing it, the one
+        that started last (the foot that landed most recently)."""
+        return max((s for s in self.strides if s.contains(row)), key=lambda s: s.start_row, default=None)
+
     # ------------------------------------------------------------------ personal threshold
     @property
+    def is_run(self) -> bool:
+        """A running or walking session: the anomaly model judged strides, not reps."""
+        return self.activity is not None and is_gait(self.activity)
+
+    @property
+    def scored_items(self) -> list[RepItem] | list[StrideItem]:
+        """What the anomaly model judged in this session: its strides for running and walking, else its
+        reps."""
+        return self.strides if self.is_run else list(self.reps)
+
+    @property
     def good_form_scores(self) -> list[float]:
-        """Anomaly scores of the reps marked good form: the athlete's other sessions (same exercise), then
-        this session's."""
-        return [*self._other_good, *(r.anomaly for r in self.reps if r.good_form and r.anomaly is not None)]
+        """Anomaly scores of the reps (strides, for a run) marked good form: the athlete's other sessions
+        (same activity), then this session's."""
+        own = [i.anomaly for i in self.scored_items if i.good_form and i.anomaly is not None]
+        return [*self._other_good, *own]
 
     def personal_threshold(self) -> float | None:
-        """The athlete's threshold from their good-form reps (`coach.ml.anomaly.personal_threshold`, over
-        the population threshold the reps were scored with); None while no scored rep is marked."""
+        """The athlete's threshold from their good-form reps or strides
+        (`coach.ml.anomaly.personal_threshold`, over the model's population threshold, even when the
+        session was recorded with an earlier personal one); None while nothing scored is marked."""
         scores = self.good_form_scores
         if not scores:
             return None
-        population = next(
-            (r.anomaly_threshold for r in self.reps if r.anomaly_threshold is not None), math.nan
-        )
+        known = (i.population_threshold for i in self.scored_items if i.population_threshold is not None)
+        population = next(known, math.nan)
         return personal_threshold(scores, default=population)
 
-    def threshold_for(self, rep: RepItem) -> float | None:
-        """What `rep`'s anomaly score is judged against: the personal threshold once reps are marked good,
-        else the population threshold it was scored with (None: not scored)."""
+    def threshold_for(self, item: RepItem | StrideItem) -> float | None:
+        """What a rep's or stride's anomaly score is judged against: the personal threshold once reps (or
+        strides) are marked good, else the population threshold it was scored with (None: not scored)."""
         personal = self.personal_threshold()
-        return personal if personal is not None and rep.anomaly is not None else rep.anomaly_threshold
+        return personal if personal is not None and item.anomaly is not None else item.anomaly_threshold
 
     # ------------------------------------------------------------------ comparing reps
     def compare(self, selected: list[int] | tuple[int, ...] = ()) -> ComparePlayer:

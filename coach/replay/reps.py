@@ -1,4 +1,4 @@
-"""The reps and gait events of a recorded session, as rows the replay can seek to (no Qt).
+"""The reps, scored strides and gait events of a recorded session, as rows the replay can seek to (no Qt).
 
 Built from a session's events *with corrections applied* (`SessionReader.events` or
 `coach.session.events.apply_corrections`), so a deleted rep is gone and an added one is listed. Event
@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-__all__ = ["GaitMark", "RepItem", "RepList", "gait_marks"]
+__all__ = ["GaitMark", "RepItem", "RepList", "StrideItem", "gait_marks", "stride_items"]
 
 _REP_TYPES = ("rep_completed", "partial_rep")
 
@@ -36,7 +36,8 @@ class RepItem:
     metrics: Mapping[str, Any] = field(default_factory=dict)
     faults: tuple[str, ...] = ()
     anomaly: float | None = None  # the autoencoder's score (1.0 = a typical good rep), None when unscored
-    anomaly_threshold: float | None = None  # the population threshold it was scored against
+    anomaly_threshold: float | None = None  # the threshold it was judged by when recorded
+    population_threshold: float | None = None  # the model's own (differs when recorded with a personal one)
     top_joints: tuple[str, ...] = ()  # where the rep deviates most, worst first
     good_form: bool = False  # marked good form (corrections.jsonl): sets the athlete's personal threshold
 
@@ -56,6 +57,50 @@ class RepItem:
         """A metric as a float (NaN when missing or null: an added rep has no metrics)."""
         value = self.metrics.get(name)
         return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else math.nan
+
+
+@dataclass(frozen=True, slots=True)
+class StrideItem:
+    """One running or walking stride the anomaly model scored (a `stride_anomaly` event): one foot's
+    contact to its next. A foot's strides overlap the other foot's by about half."""
+
+    index: int  # the recording's stride number (`stride_index`, from 1): what corrections refer to
+    foot: str  # "L" | "R"
+    start_row: int
+    end_row: int
+    start_s: float
+    end_s: float
+    anomaly: float | None
+    anomaly_threshold: float | None  # the threshold it was judged by when recorded
+    population_threshold: float | None = None  # the model's own
+    top_joints: tuple[str, ...] = ()
+    good_form: bool = False
+
+    def contains(self, row: int) -> bool:
+        return self.start_row <= row <= self.end_row
+
+
+def stride_items(events: Iterable[Mapping[str, Any]], row_at: Callable[[float], int]) -> list[StrideItem]:
+    """The scored strides (corrections applied: their good-form marks), in time order; `row_at(t)` is the
+    row shown at media time t."""
+    out = []
+    for e in events:
+        if e.get("type") != "stride_anomaly" or not isinstance(e.get("stride_index"), int):
+            continue
+        verdict = e.get("anomaly") if isinstance(e.get("anomaly"), Mapping) else {}
+        start_s, end_s = float(e["start_s"]), float(e["end_s"])
+        out.append(StrideItem(
+            index=int(e["stride_index"]), foot=str(e.get("foot", "")),
+            # The stride's rows run up to, not including, the next contact (as it was scored).
+            start_row=row_at(start_s), end_row=max(row_at(start_s), row_at(end_s) - 1),
+            start_s=start_s, end_s=end_s,
+            anomaly=_finite(verdict.get("score")), anomaly_threshold=_finite(verdict.get("threshold")),
+            population_threshold=_population(verdict),
+            top_joints=tuple(str(j) for j in verdict.get("top_joints") or ()),
+            good_form=bool(e.get("good_form", False)),
+        ))
+    out.sort(key=lambda s: (s.start_s, s.index))
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +150,7 @@ class RepList:
                 faults=tuple(str(f.get("rule")) for f in rep.get("faults") or () if isinstance(f, Mapping)),
                 anomaly=_finite(verdict.get("score")),
                 anomaly_threshold=_finite(verdict.get("threshold")),
+                population_threshold=_population(verdict),
                 top_joints=tuple(str(j) for j in verdict.get("top_joints") or ()),
                 good_form=bool(rep.get("good_form", False)),
             ))
@@ -162,6 +208,12 @@ def gait_marks(events: Iterable[Mapping[str, Any]], row_of_frame: Callable[[int]
     ]
     marks.sort(key=lambda m: m.row)
     return marks
+
+
+def _population(verdict: Mapping[str, Any]) -> float | None:
+    """The model's own threshold of an anomaly verdict: ``population_threshold`` when it was judged by a
+    personal one, else its ``threshold``."""
+    return _finite(verdict.get("population_threshold", verdict.get("threshold")))
 
 
 def _finite(value: Any) -> float | None:

@@ -24,6 +24,9 @@ Corrections (never rewriting events.jsonl; applied on read, in file order):
 * ``{"op": "mark_good", "frame": F, "good": bool}``: the athlete's or coach's verdict that the rep ending at
   frame F shows good form (``rep.good_form``); the anomaly scores of such reps set the athlete's personal
   threshold (`coach.ml.anomaly.personal_threshold`). A later line for the same rep wins.
+* ``{"op": "mark_good_stride", "index": I, "good": bool}``: the same verdict on the running or walking
+  stride ``stride_index`` I (its ``stride_anomaly`` event gets ``good_form``); marked strides set the
+  athlete's personal threshold for that activity.
 
 Unknown ops are skipped (a newer coach may write ops this one does not know). Pure functions; any thread.
 """
@@ -45,7 +48,7 @@ __all__ = ["CORRECTION_OPS", "apply_corrections", "dumps_line", "event_to_json",
 
 log = logging.getLogger(__name__)
 
-CORRECTION_OPS = frozenset({"delete_rep", "add_rep", "move_gait_event", "mark_good"})
+CORRECTION_OPS = frozenset({"delete_rep", "add_rep", "move_gait_event", "mark_good", "mark_good_stride"})
 
 _REP_TYPES = ("rep_completed", "partial_rep")
 
@@ -151,6 +154,9 @@ def apply_corrections(
             elif op == "mark_good":
                 if not _mark_good(out, int(corr["frame"]), bool(corr["good"])):
                     notes.append(f"correction {n}: no rep ends at frame {int(corr['frame'])}")
+            elif op == "mark_good_stride":
+                if not _mark_good_stride(out, int(corr["index"]), bool(corr["good"])):
+                    notes.append(f"correction {n}: no scored stride {int(corr['index'])}")
             elif op == "move_gait_event":
                 if not _move_gait_event(out, corr):
                     notes.append(f"correction {n}: no {corr.get('kind')} {corr.get('foot')} gait event at "
@@ -192,6 +198,14 @@ def _mark_good(events: list[dict], frame: int, good: bool) -> bool:
     for i, e in enumerate(events):
         if e.get("type") in _REP_TYPES and _rep_end_frame(e) == frame:
             events[i] = {**e, "rep": {**e["rep"], "good_form": good}}  # the caller's dicts stay untouched
+            return True
+    return False
+
+
+def _mark_good_stride(events: list[dict], index: int, good: bool) -> bool:
+    for i, e in enumerate(events):
+        if e.get("type") == "stride_anomaly" and e.get("stride_index") == index:
+            events[i] = {**e, "good_form": good}
             return True
     return False
 

@@ -16,14 +16,21 @@ import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from coach.replay.model import ReplayModel
-from coach.replay.reps import GaitMark, RepItem
+from coach.replay.reps import GaitMark, RepItem, StrideItem
 from coach.session.format import SessionError
 
-__all__ = ["TICK_MS", "ReplayController"]
+__all__ = ["TICK_MS", "ReplayController", "item_name"]
 
 log = logging.getLogger(__name__)
 
 TICK_MS = 10
+
+
+def item_name(item: RepItem | StrideItem) -> str:
+    """How the coach sees a rep or stride named: "Rep 3", "Stride 12 (L)"."""
+    if isinstance(item, StrideItem):
+        return f"Stride {item.index} ({item.foot})"
+    return f"Rep {item.number}"
 
 
 class ReplayController(QObject):
@@ -83,12 +90,6 @@ class ReplayController(QObject):
         self.playback.pause()
         self.model.prev_mark()
 
-    def seek_rep(self, index: int) -> None:
-        """Show the start of rep `index` (0-based in the list)."""
-        if 0 <= index < len(self.model.reps):
-            self.playback.pause()
-            self.playback.seek(self.model.reps[index].start_row)
-
     def toggle_ghost(self) -> None:
         self.model.ghost = not self.model.ghost
         self._dirty = self._state_dirty = True
@@ -103,15 +104,22 @@ class ReplayController(QObject):
             return False
         return True
 
-    def toggle_good_form(self, rep: RepItem) -> bool | None:
-        """Mark `rep` as good form or take the mark back (saved in corrections.jsonl); the new state, or
-        None when the correction could not be saved."""
+    def toggle_good_form(self, item: RepItem | StrideItem) -> bool | None:
+        """Mark a rep or a stride as good form or take the mark back (saved in corrections.jsonl); the new
+        state, or None when the correction could not be saved."""
         try:
-            return self.model.toggle_good_form(rep)
+            return self.model.toggle_good_form(item)
         except (OSError, ValueError) as exc:
-            log.warning("rep %d good-form mark not saved: %s", rep.number, exc)
-            self.failed.emit(f"Rep {rep.number} not marked: {exc}")
+            log.warning("%s good-form mark not saved: %s", item_name(item), exc)
+            self.failed.emit(f"{item_name(item)} not marked: {exc}")
             return None
+
+    def seek_item(self, index: int) -> None:
+        """Show the start of entry `index` of the list shown: a rep, or a stride in a gait session."""
+        items = self.model.scored_items
+        if 0 <= index < len(items):
+            self.playback.pause()
+            self.playback.seek(items[index].start_row)
 
     def add_rep_over_loop(self) -> RepItem | None:
         """Add a missed rep over the loop range (I/O), bottom at the primary angle's extreme (saved in

@@ -1,6 +1,7 @@
 """The rep list: one row per rep with its times, metrics, form score (the anomaly score against the
 threshold it is judged by, green within it, red above it with where the rep deviates) and good-form mark;
-clicking a rep asks to seek to its start.
+clicking a rep asks to seek to its start. A running or walking session lists its scored strides instead
+(`show_strides`: foot, start, duration, form score, good-form mark).
 
 Display only: `show_reps` fills it from a `RepList`, `highlight` marks the rep under the playhead, and
 `rep_activated(index)` reports a click. Ctrl+click (or Shift+click) selects a second rep, for comparing
@@ -17,7 +18,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QTableWidget, QTableWidgetItem, QWidget
 
-from coach.replay.reps import RepItem, RepList
+from coach.replay.reps import RepItem, RepList, StrideItem
 
 __all__ = ["COLUMNS", "RepTable"]
 
@@ -36,10 +37,13 @@ COLUMNS: tuple[tuple[str, str | None, str], ...] = (
     ("faults", None, ""),
 )
 
+STRIDE_COLUMNS: tuple[str, ...] = ("#", "good", "form score", "foot", "start s", "duration s")
+
 Threshold = Callable[[RepItem], "float | None"]
+StrideThreshold = Callable[[StrideItem], "float | None"]
 
 
-def form_text(rep: RepItem, threshold: float | None) -> str:
+def form_text(rep: RepItem | StrideItem, threshold: float | None) -> str:
     """The anomaly score against the threshold it is judged by ("2.1 ok", "14.0 > 9.5: left knee")."""
     if rep.anomaly is None:
         return "—"
@@ -67,13 +71,14 @@ def _cell(rep: RepItem, key: str | None, fmt: str, header: str, threshold: float
 
 
 class RepTable(QTableWidget):
-    """Reps with metrics; a click emits `rep_activated(index in the list)`."""
+    """Reps with metrics (or strides); a click emits `rep_activated(index in the list)`."""
 
     rep_activated = Signal(int)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(0, len(COLUMNS), parent)
-        self.setHorizontalHeaderLabels([c[0] for c in COLUMNS])
+        self.headers = [c[0] for c in COLUMNS]  # the columns shown: a rep's, or a stride's
+        self.setHorizontalHeaderLabels(self.headers)
         self.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
@@ -87,17 +92,40 @@ class RepTable(QTableWidget):
     def show_reps(self, reps: RepList, threshold_for: Threshold | None = None) -> None:
         """Replace the rows with `reps` (the selection is cleared: its rep may be gone). `threshold_for`
         gives the anomaly threshold each rep is judged by (default: the one it was scored with)."""
-        self.clearSelection()
-        self.setRowCount(len(reps))
+        self._reset([c[0] for c in COLUMNS], len(reps))
         for r, rep in enumerate(reps):
             threshold = threshold_for(rep) if threshold_for is not None else rep.anomaly_threshold
             for c, (header, key, fmt) in enumerate(COLUMNS):
-                item = QTableWidgetItem(_cell(rep, key, fmt, header, threshold))
-                if header == "form score" and rep.anomaly is not None and threshold is not None:
-                    over = rep.anomaly > threshold
-                    item.setForeground(QColor(230, 120, 90) if over else QColor(120, 200, 120))
-                self.setItem(r, c, item)
+                self._set(r, c, _cell(rep, key, fmt, header, threshold), rep, header, threshold)
+
+    def show_strides(self, strides: list[StrideItem], threshold_for: StrideThreshold | None = None) -> None:
+        """Replace the rows with scored strides (a running or walking session), as `show_reps` does."""
+        self._reset(list(STRIDE_COLUMNS), len(strides))
+        for r, stride in enumerate(strides):
+            threshold = threshold_for(stride) if threshold_for is not None else stride.anomaly_threshold
+            cells = {"#": str(stride.index), "good": "✓" if stride.good_form else "",
+                     "form score": form_text(stride, threshold), "foot": stride.foot,
+                     "start s": f"{stride.start_s:.2f}", "duration s": f"{stride.end_s - stride.start_s:.2f}"}
+            for c, header in enumerate(STRIDE_COLUMNS):
+                self._set(r, c, cells[header], stride, header, threshold)
+
+    def _reset(self, headers: list[str], rows: int) -> None:
+        # The selection is cleared: its rep may be gone.
+        self.clearSelection()
+        if headers != self.headers:
+            self.setColumnCount(len(headers))
+            self.setHorizontalHeaderLabels(headers)
+            self.headers = headers
+        self.setRowCount(rows)
         self._highlighted = -1
+
+    def _set(self, r: int, c: int, text: str, scored: RepItem | StrideItem, header: str,
+             threshold: float | None) -> None:
+        item = QTableWidgetItem(text)
+        if header == "form score" and scored.anomaly is not None and threshold is not None:
+            over = scored.anomaly > threshold
+            item.setForeground(QColor(230, 120, 90) if over else QColor(120, 200, 120))
+        self.setItem(r, c, item)
 
     def highlight(self, index: int) -> None:
         """Tint rep `index` (the one under the playhead; -1 for none). Cheap when it did not change."""

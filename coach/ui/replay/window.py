@@ -51,12 +51,12 @@ from PySide6.QtWidgets import (
 
 from coach.errors import CoachError
 from coach.replay.model import ReplayModel
-from coach.replay.reps import GaitMark, RepItem
+from coach.replay.reps import GaitMark, RepItem, StrideItem
 from coach.session.format import MANIFEST_FILE
 from coach.session.from_video import VideoImport
 from coach.ui.feedback_panel import FeedbackPanel, make_feedback_service
 from coach.ui.replay.compare_view import CompareDialog
-from coach.ui.replay.controller import ReplayController
+from coach.ui.replay.controller import ReplayController, item_name
 from coach.ui.replay.importer import VideoImporter
 from coach.ui.replay.rep_table import RepTable
 from coach.ui.replay.timeline import SessionPlot
@@ -89,7 +89,8 @@ KEYMAP: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (("Del",), "delete the selected rep", "window.delete_selected_rep"),
     (("E",), "select the gait event nearest the playhead", "window.select_gait_event"),
     (("M",), "move the selected gait event to this frame", "window.move_gait_event"),
-    (("K",), "mark the selected rep as good form (sets the athlete's personal threshold) / unmark",
+    (("K",), "mark the selected rep (stride, in a run) as good form (sets the athlete's personal "
+     "threshold) / unmark",
      "window.toggle_good_form"),
     (("Home",), "first frame", "first"),
     (("End",), "last frame", "last"),
@@ -200,7 +201,7 @@ class ReplayWindow(QMainWindow):
         self.transport.seek_requested.connect(c.seek)
         self.transport.speed_selected.connect(c.set_speed)
         self.transport.play_clicked.connect(c.toggle_play)
-        self.rep_table.rep_activated.connect(c.seek_rep)
+        self.rep_table.rep_activated.connect(c.seek_item)
         self.plot.seek_requested.connect(c.seek_time)
         self._show_reps()
         c.render_now()
@@ -269,14 +270,27 @@ class ReplayWindow(QMainWindow):
         if rep is not None and self.controller is not None and self.controller.delete_rep(rep):
             self._show_message(f"Rep {rep.number} deleted (saved in corrections.jsonl)", 5000)
 
+    def _target_stride(self) -> StrideItem | None:
+        """The stride a command acts on in a run: the one selected in the list, or else the one under the
+        playhead (the foot that landed last)."""
+        if self.model is None or self.controller is None:
+            self._no_session()
+            return None
+        index = self.rep_table.selected_index()
+        stride = self.model.strides[index] if index >= 0 else self.model.stride_at(self.model.playback.row)
+        if stride is None:
+            self._show_message("No scored stride here", 3000)
+        return stride
+
     def toggle_good_form(self) -> None:
-        """Mark the rep selected in the list (or else the one under the playhead) as good form, or unmark
-        it; says what the athlete's personal threshold is now."""
-        rep = self._target_rep()
+        """Mark the rep (the stride, in a run) selected in the list, or else the one under the playhead, as
+        good form, or unmark it; says what the athlete's personal threshold is now."""
+        gait = self.model is not None and self.model.is_run
+        rep = self._target_stride() if gait else self._target_rep()
         good = None if rep is None or self.controller is None else self.controller.toggle_good_form(rep)
         if rep is None or good is None or self.model is None:
             return
-        what = f"Rep {rep.number} {'marked as good form' if good else 'no longer marked as good form'}"
+        what = f"{item_name(rep)} {'marked as good form' if good else 'no longer marked as good form'}"
         if rep.anomaly is None:
             what += " (it has no form score, so the threshold does not change)"
         self._show_message(f"{what}; {_threshold_text(self.model)} (saved in corrections.jsonl)", 8000)
@@ -376,13 +390,21 @@ class ReplayWindow(QMainWindow):
         self.video.show_image(image)
         self.transport.show_row(row, t)
         self.plot.set_playhead(t)
-        rep = self.model.reps.at_row(row)
-        self.rep_table.highlight(rep.number - 1 if rep is not None else -1)
+        m = self.model
+        if m.is_run:
+            stride = m.stride_at(row)
+            self.rep_table.highlight(m.strides.index(stride) if stride is not None else -1)
+        else:
+            rep = m.reps.at_row(row)
+            self.rep_table.highlight(rep.number - 1 if rep is not None else -1)
 
     def _show_reps(self) -> None:
         assert self.model is not None
         self._close_compare()  # its reps may have changed
-        self.rep_table.show_reps(self.model.reps, self.model.threshold_for)
+        if self.model.is_run:
+            self.rep_table.show_strides(self.model.strides, self.model.threshold_for)
+        else:
+            self.rep_table.show_reps(self.model.reps, self.model.threshold_for)
         self.plot.show_reps(self.model.reps, self.model.gait)
         self._show_status()
         if self.feedback_dock is not None and self.feedback_dock.isVisible():
@@ -395,7 +417,8 @@ class ReplayWindow(QMainWindow):
         best = m.reps.best()
         ghost = f"ghost: rep {best.number}" if m.ghost and best else ("ghost: no reference rep" if m.ghost
                                                                          else "ghost off (G)")
-        parts = [m.activity or "no activity", f"{len(m.reps)} reps", f"{m.playback.speed:g}x", ghost]
+        counted = f"{len(m.strides)} scored strides" if m.is_run else f"{len(m.reps)} reps"
+        parts = [m.activity or "no activity", counted, f"{m.playback.speed:g}x", ghost]
         if m.good_form_scores:
             parts.append(_threshold_text(m))
         if m.gait:
@@ -527,9 +550,10 @@ def run_replay(path: Path | None, *, screenshot: Path | None = None, quit_after_
 
 
 def _threshold_text(model: ReplayModel) -> str:
-    """Whose personal threshold applies now, and from how many good-form reps."""
+    """Whose personal threshold applies now, and from how many good-form reps (strides, in a run)."""
     threshold, n = model.personal_threshold(), len(model.good_form_scores)
     who = f"{model.athlete}'s" if model.athlete else "this session's"
+    unit = "stride" if model.is_run else "rep"
     if threshold is None:
-        return f"no good-form rep with a score: {who} reps are judged by the population threshold"
-    return f"{who} personal threshold {threshold:.1f} from {n} good-form rep{'s' if n != 1 else ''}"
+        return f"no good-form {unit} with a score: {who} {unit}s are judged by the population threshold"
+    return f"{who} personal threshold {threshold:.1f} from {n} good-form {unit}{'s' if n != 1 else ''}"
