@@ -207,3 +207,35 @@ def test_exports_list_a_runs_strides_judged_by_its_good_form_strides(session: Pa
     assert "Anomaly per stride" in html and "Anomaly per rep" not in html
     assert f"{flagged} of {len(events)} strides" in html
     assert f"{RUNNER}&#x27;s personal threshold, from 3 strides marked good form" in html
+
+
+class _StoredPoses:
+    """A pose estimator that returns a recorded session's poses (injected into `AnalysisStep`)."""
+
+    def __init__(self, reader: SessionReader) -> None:
+        self.reader = reader
+
+    def detect(self, _rgb: np.ndarray, t: float) -> object:
+        return self.reader.pose(self.reader.row_at(t))
+
+
+def test_stride_numbers_stay_unique_across_activity_switches(session: Path) -> None:
+    """A session that switches away from running and back numbers its strides on: corrections and the
+    library refer to a stride by its number."""
+    from coach.capture.frame import Frame
+    from coach.live.models import load_live_models
+    from coach.live.step import AnalysisStep
+    from coach.live.types import StrideScored
+
+    with SessionReader(session) as r:
+        step = AnalysisStep(_StoredPoses(r), load_live_models(), "running", None)
+        w, h = r.image_size
+        image = np.zeros((h, w, 3), dtype=np.uint8)
+        indices: list[int] = []
+        n = r.frame_count
+        for i in range(n):
+            if i in (n // 3, n // 2):  # running -> squat -> running: the running engine starts over
+                step.request_activity("squat" if i == n // 3 else "running")
+            out = step.process(Frame(i, float(r.media_ts[i]), float(r.media_ts[i]), image), rgb=image)
+            indices += [e.index for e in out.events if isinstance(e, StrideScored)]
+    assert len(indices) > 10 and indices == list(range(1, len(indices) + 1))

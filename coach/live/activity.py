@@ -114,7 +114,6 @@ class ActivityTracker:
         self._steps = 0
         self._values_seen = 0
         self._cycles_seen = 0
-        self.strides_scored = 0
         self.last_stride: dict | None = None  # the last scored stride: foot, start_s, end_s, index, anomaly
         self._primary = PRIMARY_ANGLE.get(self.activity or "")
 
@@ -161,12 +160,10 @@ class ActivityTracker:
         self._cycles_seen = len(self._gait.cycles)
         return fresh
 
-    def attach_stride_anomaly(self, cycle: Cycle, anomaly: dict) -> dict:
-        """Record the anomaly model's verdict on `cycle` as `last_stride` (a new dict each time: a
-        `LiveResult` already published may hold the old one); returns it. Strides are numbered from 1 in
-        the order they are scored."""
-        self.strides_scored += 1
-        self.last_stride = {"index": self.strides_scored, "foot": cycle.foot.value,
+    def attach_stride_anomaly(self, index: int, cycle: Cycle, anomaly: dict) -> dict:
+        """Record the anomaly model's verdict on `cycle`, stride number `index`, as `last_stride` (a new
+        dict each time: a `LiveResult` already published may hold the old one); returns it."""
+        self.last_stride = {"index": index, "foot": cycle.foot.value,
                             "start_s": round(cycle.t0, 4), "end_s": round(cycle.t1, 4), "anomaly": anomaly}
         return self.last_stride
 

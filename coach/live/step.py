@@ -150,6 +150,9 @@ class AnalysisStep:
             cue_policy.set_activity(self.tracker.activity)
         self.clock = StepClock()
         self.joint_colors: dict[str, float] | None = None  # the last scored rep's attribution, per joint
+        # Strides scored so far: numbered across activity switches, so a stride's number is unique in a
+        # session (corrections and the library refer to it).
+        self.strides_scored = 0
         self.banner: tuple[str, float] | None = None  # (cue text, media time issued) for a cue banner
         self.image_size: tuple[int, int] | None = None  # (w, h) of the last frame
         self.last_t: float | None = None  # media time of the last frame
@@ -309,7 +312,8 @@ class AnalysisStep:
             if result is None:
                 continue
             self.joint_colors = joint_scores(result.channel_ratios)
-            stride = self.tracker.attach_stride_anomaly(cycle, result.to_json())
+            self.strides_scored += 1
+            stride = self.tracker.attach_stride_anomaly(self.strides_scored, cycle, result.to_json())
             scored.append(StrideScored(t, frame, stride["index"], stride["foot"], stride["start_s"],
                                        stride["end_s"], stride["anomaly"]))
         self._emit(scored)
