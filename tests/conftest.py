@@ -116,3 +116,17 @@ def make_live_window(qtbot, tmp_path: Path, full_model: Path):
     yield make
     for w in windows:
         w.shutdown()
+
+
+def show_replay_window(qtbot, model):  # -> coach.ui.replay.window.ReplayWindow
+    """A replay window on `model`, shown and active (its keyboard shortcuts belong to the active window);
+    the caller closes it."""
+    from coach.ui.replay.window import ReplayWindow
+
+    w = ReplayWindow(model)
+    qtbot.addWidget(w)
+    with qtbot.waitExposed(w):
+        w.show()
+    with qtbot.waitActive(w):
+        w.activateWindow()
+    return w

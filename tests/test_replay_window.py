@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import show_replay_window
 from PySide6.QtCore import QPoint, QPointF, Qt
 
 from coach.replay import ReplayModel
@@ -38,12 +39,7 @@ def session(recorded: Path, tmp_path: Path) -> Path:
 
 @pytest.fixture
 def window(qtbot, session: Path) -> Iterator[ReplayWindow]:
-    w = ReplayWindow(ReplayModel(session))
-    qtbot.addWidget(w)
-    with qtbot.waitExposed(w):
-        w.show()
-    with qtbot.waitActive(w):  # shortcuts belong to the active window
-        w.activateWindow()
+    w = show_replay_window(qtbot, ReplayModel(session))
     qtbot.waitUntil(lambda: w.video.has_image(), timeout=2000)
     yield w
     w.close()
@@ -203,12 +199,7 @@ def test_k_marks_a_rep_as_good_form_and_the_list_judges_by_the_personal_threshol
 
     good_col = [c[0] for c in COLUMNS].index("good")
     form_col = [c[0] for c in COLUMNS].index("form score")
-    w = ReplayWindow(ReplayModel(session, good_form_source=lambda *_: []))  # no other sessions
-    qtbot.addWidget(w)
-    with qtbot.waitExposed(w):
-        w.show()
-    with qtbot.waitActive(w):
-        w.activateWindow()
+    w = show_replay_window(qtbot, ReplayModel(session, good_form_source=lambda *_: []))  # no other sessions
     try:
         table, reps = w.rep_table, w.model.reps
         population = reps[0].anomaly_threshold

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import show_replay_window
 from PySide6.QtCore import Qt
 
 from coach.analysis.model_scores import cycle_rows
@@ -30,7 +31,6 @@ from coach.pose.types import PoseSample
 from coach.replay import ReplayModel
 from coach.session import SessionReader
 from coach.ui.replay.rep_table import STRIDE_COLUMNS
-from coach.ui.replay.window import ReplayWindow
 
 pytestmark = pytest.mark.video
 
@@ -107,12 +107,7 @@ def test_k_in_the_replay_marks_the_stride_under_the_playhead_and_the_list_judges
 ) -> None:
     copy = Path(shutil.copytree(session, tmp_path / "run"))
     model = ReplayModel(copy, on_corrected=lambda _path: None, good_form_source=lambda *_: [])
-    w = ReplayWindow(model)
-    qtbot.addWidget(w)
-    with qtbot.waitExposed(w):
-        w.show()
-    with qtbot.waitActive(w):
-        w.activateWindow()
+    w = show_replay_window(qtbot, model)
     try:
         table, strides = w.rep_table, model.strides
         assert model.is_run and len(strides) > 10 and table.rowCount() == len(strides)

@@ -86,12 +86,7 @@ class RepRow:
             "end_s": self.end_s,
             "metrics": dict(self.metrics),
             "faults": [dict(f) for f in self.faults],
-            "anomaly": None if self.anomaly_score is None else {
-                "score": self.anomaly_score,
-                "threshold": self.anomaly_threshold,
-                "flagged": self.flagged,
-                "top_joints": list(self.anomaly_top_joints),
-            },
+            "anomaly": _anomaly_json(self),
         }
 
 
@@ -122,13 +117,16 @@ class StrideRow:
             "start_s": self.start_s,
             "end_s": self.end_s,
             "good_form": self.good_form,
-            "anomaly": None if self.anomaly_score is None else {
-                "score": self.anomaly_score,
-                "threshold": self.anomaly_threshold,
-                "flagged": self.flagged,
-                "top_joints": list(self.anomaly_top_joints),
-            },
+            "anomaly": _anomaly_json(self),
         }
+
+
+def _anomaly_json(row: RepRow | StrideRow) -> dict[str, Any] | None:
+    """A rep's or stride's verdict as the exports write it (None: not scored)."""
+    if row.anomaly_score is None:
+        return None
+    return {"score": row.anomaly_score, "threshold": row.anomaly_threshold, "flagged": row.flagged,
+            "top_joints": list(row.anomaly_top_joints)}
 
 
 class SessionData:
