@@ -108,6 +108,19 @@ def test_rep_counter_and_cue_banner_draw_in_their_corners() -> None:
     assert CueBannerAnnotator().annotate(_blank(), None).max() == 0
 
 
+def test_a_runs_counter_shows_its_steps_not_its_reps() -> None:
+    def box(**kw: object) -> np.ndarray:
+        data = OverlayData(pose=None, phase="stance", **kw)  # type: ignore[arg-type]
+        return RepCounterAnnotator().annotate(np.full((H, W, 3), 128, np.uint8), data)
+
+    run = box(activity="running", steps=12)
+    assert np.array_equal(run, box(activity="running", steps=12, reps=5))  # a run has no reps to show
+    assert not np.array_equal(run, box(activity="running", steps=13))
+    squat = box(activity="squat", reps=12)
+    assert np.array_equal(squat, box(activity="squat", reps=12, steps=3))  # and a squat only its reps
+    assert not np.array_equal(squat, box(activity="squat", reps=11))
+
+
 def test_bar_path_trails_the_wrists_and_resets() -> None:
     ann = BarPathAnnotator()
     pose = _standing_pose()

@@ -234,3 +234,24 @@ def test_stride_numbers_stay_unique_across_activity_switches(session: Path) -> N
             out = step.process(Frame(i, float(r.media_ts[i]), float(r.media_ts[i]), image), rgb=image)
             indices += [e.index for e in out.events if isinstance(e, StrideScored)]
     assert len(indices) > 10 and indices == list(range(1, len(indices) + 1))
+
+
+def test_a_runs_overlay_counts_steps_alike_in_the_replay_and_the_exported_video(session: Path) -> None:
+    """The live counter shows a runner's steps (a run has no reps); the replay and the video export rebuild
+    the same counter and stance/swing phase from the recorded gait events."""
+    from coach.export.overlay_timeline import overlay_timeline
+
+    model = ReplayModel(session, on_corrected=lambda _path: None, good_form_source=lambda *_: [])
+    try:
+        with load_session(session, good_form_source=lambda *_: []) as data:
+            exported = overlay_timeline(data)
+        replayed = [model.renderer.overlay_data(row) for row in range(model.reader.frame_count)]
+        contacts = [e for e in model.reader.events
+                    if e["type"] == "gait_event" and e["kind"] == "initial_contact"]
+    finally:
+        model.close()
+    assert [(d.steps, d.phase) for d in replayed] == [(d.steps, d.phase) for d in exported]
+    assert replayed[-1].steps == len(contacts) > 20 and replayed[0].steps == 0
+    steps = [d.steps for d in replayed]
+    assert steps == sorted(steps) and {d.phase for d in replayed} == {"idle", "stance", "swing"}
+    assert all(d.reps == 0 for d in replayed)

@@ -196,8 +196,9 @@ def test_a_runner_sees_one_anomaly_bar_per_scored_stride(qtbot, make_live_window
     run = CLIP.parent / "running__treadmill_side__gaitlab_male_side.mp4"
     window = make_live_window(RecordingSpeaker(), source=str(run), exercise="running")
     strides: list[int] = []
+    steps: list[int] = []  # what the overlay's counter showed: a run counts steps, not reps
     window.session.result_arrived.connect(
-        lambda r: strides.append(r.last_stride["index"]) if r.last_stride else None
+        lambda r: (steps.append(r.steps), strides.append(r.last_stride["index"]) if r.last_stride else None)
     )
     assert window.start()
     qtbot.waitUntil(lambda: not window.session.running, timeout=60_000)
@@ -211,3 +212,4 @@ def test_a_runner_sees_one_anomaly_bar_per_scored_stride(qtbot, make_live_window
     assert len(bars) == 12 and strides and indices[-1] == max(strides) > 12
     assert indices == sorted(set(indices))
     assert all(score is not None and 0.0 <= score <= 1.0 for _i, score in bars)
+    assert steps == sorted(steps) and steps[-1] > 20 and window.side_panel.reps_text() == "0"

@@ -41,10 +41,11 @@ _STATE_AFTER: dict[str, RepState] = {
 
 
 def overlay_timeline(data: SessionData) -> list[OverlayData]:
-    """One `OverlayData` per recorded row: pose, activity, rep counts, phase and the cue on screen."""
+    """One `OverlayData` per recorded row: pose, activity, rep counts (steps, in a run), phase and the cue
+    on screen."""
     events = sorted(data.events, key=_frame_of)  # stable: same-frame events keep their recorded order
     activity = _activity(data.exercise)
-    reps = partial = 0
+    reps = partial = steps = 0
     state: RepState | None = None
     feet: dict[str, str] = {}
     cue: tuple[str, float] | None = None
@@ -58,7 +59,7 @@ def overlay_timeline(data: SessionData) -> list[OverlayData]:
             kind = e.get("type")
             if kind == "exercise_switched":
                 activity = _activity(_str(e.get("exercise", e.get("to")))) or activity
-                reps = partial = 0  # the live tracker starts counting afresh for a new activity
+                reps = partial = steps = 0  # the live tracker starts counting afresh for a new activity
                 state, feet = None, {}
             elif kind == "rep_completed":
                 reps += 1
@@ -68,11 +69,14 @@ def overlay_timeline(data: SessionData) -> list[OverlayData]:
                 cue = (e["text"], _time(e, t))
             elif kind == "gait_event" and e.get("kind") in ("initial_contact", "toe_off"):
                 feet[str(e.get("foot"))] = "stance" if e["kind"] == "initial_contact" else "swing"
+                if e["kind"] == "initial_contact":
+                    steps += 1
             if isinstance(kind, str) and kind in _STATE_AFTER:
                 state = _STATE_AFTER[kind]
         pose = _pose(data, row)
         shown_cue = cue[0] if cue is not None and t - cue[1] <= CUE_SHOWN_S else None
-        out.append(OverlayData(pose, activity, reps, partial, _phase(activity, state, feet, pose), shown_cue))
+        out.append(OverlayData(pose, activity, reps, partial, _phase(activity, state, feet, pose), shown_cue,
+                               steps))
     return out
 
 

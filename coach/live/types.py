@@ -80,6 +80,12 @@ class LiveResult:
     warnings: tuple[str, ...]
     last_stride: dict | None = None  # the last scored gait stride (see `StrideScored`); None for reps
 
+    @property
+    def steps(self) -> int:
+        """Running/walking: the initial contacts counted so far (0 for reps); the overlay's counter."""
+        value = (self.gait or {}).get("steps")
+        return int(value) if isinstance(value, int) else 0
+
 
 @dataclass(frozen=True, slots=True)
 class ActivitySwitched:

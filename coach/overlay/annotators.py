@@ -23,6 +23,7 @@ from typing import Protocol
 import cv2
 import numpy as np
 
+from coach.activities import GAIT_ACTIVITIES
 from coach.kinematics.angles import JOINTS
 from coach.overlay.exercise import TargetLine
 from coach.pose.landmarks import CONNECTIONS, Landmark
@@ -205,10 +206,13 @@ class RepStatus(Protocol):
     def partial_reps(self) -> int: ...
     @property
     def phase(self) -> str: ...
+    @property
+    def steps(self) -> int: ...
 
 
 class RepCounterAnnotator:
-    """A box in the top-left corner with the rep count, partial reps and the phase (data: `RepStatus`)."""
+    """A box in the top-left corner with the rep count, partial reps and the phase (data: `RepStatus`); for
+    running and walking, the steps (each foot's landing) instead of the reps, which a run has none of."""
 
     def __init__(self, color: Color = WHITE, background: Color = BLACK, alpha: float = 0.6) -> None:
         self.color, self.background, self.alpha = color, background, alpha
@@ -217,8 +221,10 @@ class RepCounterAnnotator:
         s = _scale(image)
         w, h = round(230 * s), round(120 * s)
         _shade(image, (0, 0, w, h), self.background, self.alpha)
-        _text(image, f"{data.reps}", (round(12 * s), round(70 * s)), 2.0 * s, self.color, 3)
-        label = (data.activity or "reps").replace("_", " ")
+        gait = data.activity in GAIT_ACTIVITIES
+        count = data.steps if gait else data.reps
+        _text(image, f"{count}", (round(12 * s), round(70 * s)), 2.0 * s, self.color, 3)
+        label = (data.activity or "reps").replace("_", " ") + (" steps" if gait else "")
         _text(image, label, (round(110 * s), round(34 * s)), 0.6 * s, self.color)
         if data.partial_reps:
             _text(image, f"+{data.partial_reps} partial", (round(110 * s), round(64 * s)), 0.55 * s, YELLOW)

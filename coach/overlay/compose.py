@@ -49,6 +49,8 @@ class OverlayInput(Protocol):
     @property
     def phase(self) -> str: ...
     @property
+    def steps(self) -> int: ...
+    @property
     def cue(self) -> str | None: ...
 
 
@@ -62,6 +64,7 @@ class OverlayData:
     partial_reps: int = 0
     phase: str = "idle"
     cue: str | None = None
+    steps: int = 0  # running/walking: initial contacts so far (what the counter shows for a run)
 
 
 def mirror_pose(pose: Pose) -> Pose:

@@ -2,7 +2,8 @@
 
 The image is the stored JPEG and the pose the stored smoothed pose; the overlay is `coach.overlay.Overlay`,
 the very annotators the live window draws with, fed with what the live run showed at that frame (reps
-counted so far, the phase of the rep in progress, the cue issued in the last few seconds). The ghost is the
+counted so far, the phase of the rep in progress, the cue issued in the last few seconds; for a run, the
+steps so far and whether a foot is on the ground). The ghost is the
 reference rep's skeleton at the DTW-matched moment, moved so its hips sit on the athlete's, blended
 semi-transparently.
 
@@ -12,6 +13,7 @@ thread in the replay window; a decode and draw takes a few milliseconds).
 
 from __future__ import annotations
 
+import bisect
 import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -19,6 +21,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from coach.activities import is_gait
 from coach.overlay import Overlay, OverlayData, SkeletonAnnotator
 from coach.pose.landmarks import Landmark
 from coach.pose.types import Pose
@@ -69,6 +72,9 @@ class FrameRenderer:
         self._phases = ("descent", "ascent") if eccentric_first else ("ascent", "descent")
         self._rest = "top" if eccentric_first else "bottom"
         self._cues: list[tuple[int, float, str]] = []
+        self._gait = activity is not None and is_gait(activity)
+        self._contacts: list[int] = []  # frames of initial contacts (a run's steps), sorted
+        self._foot_events: dict[str, tuple[list[int], list[str]]] = {}  # foot -> (frames, kinds), sorted
         self._reps = RepList(())
         self._alignments: dict[tuple[int, int], RepAlignment] = {}
         self._last_row = -2
@@ -79,6 +85,14 @@ class FrameRenderer:
         self._reps = reps
         self._cues = [(int(e["frame"]), float(e["t"]), str(e.get("text", ""))) for e in events
                       if e.get("type") == "cue"]
+        gait = sorted((int(e["frame"]), str(e.get("foot")), str(e.get("kind"))) for e in events
+                      if e.get("type") == "gait_event" and e.get("kind") in ("initial_contact", "toe_off"))
+        self._contacts = [f for f, _foot, kind in gait if kind == "initial_contact"]
+        self._foot_events = {}
+        for f, foot, kind in gait:
+            frames, kinds = self._foot_events.setdefault(foot, ([], []))
+            frames.append(f)
+            kinds.append(kind)
         self._alignments.clear()
 
     def alignment(self, rep: RepItem, reference: RepItem) -> RepAlignment:
@@ -102,11 +116,8 @@ class FrameRenderer:
         if row != self._last_row + 1:
             self._refill_trail(row)
         self._last_row = row
-        pose = self.reader.pose(row)
-        frame = int(self.reader.frame_index[row])
-        full, partial = self._reps.counts_at(frame)
-        data = OverlayData(pose=pose, activity=self.activity, reps=full, partial_reps=partial,
-                           phase=self._phase(row), cue=self._cue(frame))
+        data = self.overlay_data(row)
+        pose = data.pose
         self.overlay.draw(image, data)
         match = self.ghost_row(row, ghost_of)
         if match is not None:
@@ -117,7 +128,34 @@ class FrameRenderer:
                 cv2.addWeighted(layer, GHOST_ALPHA, image, 1.0 - GHOST_ALPHA, 0.0, dst=image)
         return image
 
+    def overlay_data(self, row: int) -> OverlayData:
+        """What the live overlay showed at `row`: rep counts and phase (steps and stance or swing for a
+        run) and the cue on screen."""
+        pose = self.reader.pose(row)
+        frame = int(self.reader.frame_index[row])
+        if self._gait:
+            steps = bisect.bisect_right(self._contacts, frame)
+            return OverlayData(pose=pose, activity=self.activity, phase=self._gait_phase(frame, pose),
+                               cue=self._cue(frame), steps=steps)
+        full, partial = self._reps.counts_at(frame)
+        return OverlayData(pose=pose, activity=self.activity, reps=full, partial_reps=partial,
+                           phase=self._phase(row), cue=self._cue(frame))
+
     # ------------------------------------------------------------------ internals
+    def _gait_phase(self, frame: int, pose: Pose | None) -> str:
+        """As live: "stance" while a foot's last event is its landing, else "swing"; "idle" before any
+        event or with nobody in view."""
+        if pose is None:
+            return "idle"
+        last = []
+        for frames, kinds in self._foot_events.values():
+            i = bisect.bisect_right(frames, frame)
+            if i:
+                last.append(kinds[i - 1])
+        if not last:
+            return "idle"
+        return "stance" if "initial_contact" in last else "swing"
+
     def _refill_trail(self, row: int) -> None:
         # After a jump the bar path would start empty or join two distant moments: rebuild it from the
         # preceding frames, drawn on a 1x1 scratch image (the annotator's own code, nothing duplicated).
