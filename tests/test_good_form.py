@@ -248,3 +248,32 @@ def test_exports_judge_reps_by_the_athletes_personal_threshold(tmp_path: Path) -
     write_session(unmarked, _events_with_scores([2.0, 3.0]))
     with load_session(unmarked, good_form_source=lambda *_: []) as data:
         assert data.good_form_reps == 0 and [r.anomaly_threshold for r in data.reps] == [0.5, 0.5]
+
+
+def test_written_feedback_judges_strides_and_reps_by_the_personal_threshold(tmp_path: Path) -> None:
+    """`coach feedback` and the replay's F key say what the list shows: once strides (reps) are marked
+    good form, the written summary counts those above the athlete's personal threshold."""
+    from test_library_fixtures import append_corrections, run_events
+
+    from coach.feedback import load_summary
+
+    scores = [2.0, 3.0, 20.0, 30.0, 40.0]  # population threshold 10: three above it
+    strides = [{"t": 1.5 + i, "frame": 45 + 30 * i, "type": "stride_anomaly", "stride_index": i + 1,
+                "foot": "LR"[i % 2], "start_s": 1.0 + i, "end_s": 1.7 + i,
+                "anomaly": {"score": s, "threshold": 10.0, "top_joints": ["trunk"], "phase": ""}}
+               for i, s in enumerate(scores)]  # fmt: skip
+    events = sorted(run_events(0.35, 16, 0.2) + strides, key=lambda e: e["t"])
+    run = tmp_path / "run"
+    write_session(run, events, frames=240, exercise="running", athlete="Nobody Else")
+    assert load_summary(run)["run"]["stride_anomaly"]["flagged_strides"] == 3
+    append_corrections(run, [{"op": "mark_good_stride", "index": i, "good": True} for i in (3, 4)])
+    personal = personal_threshold([20.0, 30.0], default=10.0)  # 250: the runner's strides all score high
+    assert personal > 40.0
+    assert load_summary(run)["run"]["stride_anomaly"]["flagged_strides"] == 0
+
+    squat = tmp_path / "squat"  # reps alike: scores 2 and 3 against a population threshold of 0.5
+    write_session(squat, _events_with_scores([2.0, 3.0]), athlete="Nobody Else")
+    assert load_summary(squat)["set"]["anomaly"]["flagged_reps"] == [1, 2]
+    append_corrections(squat, [{"op": "mark_good", "frame": rep_end_frame(2.5), "good": True}])
+    assert personal_threshold([2.0], default=0.5) == 2.5  # 1.25 x the marked rep: rep 2 stays above
+    assert load_summary(squat)["set"]["anomaly"]["flagged_reps"] == [2]

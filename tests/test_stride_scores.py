@@ -180,8 +180,23 @@ def test_marked_strides_set_the_runners_threshold_in_the_library_and_her_next_re
         replay.close()
 
 
+def _copy_with_marked_strides(session: Path, to: Path, which: slice) -> Path:
+    """A private copy of the run with exactly `which` of its strides marked good form (no library
+    involved; the copied corrections may already mark some)."""
+    copy = Path(shutil.copytree(session, to))
+    model = ReplayModel(copy, on_corrected=lambda _path: None, good_form_source=lambda *_: [])
+    try:
+        wanted = {s.index for s in model.strides[which]}
+        for stride in list(model.strides):
+            if stride.good_form != (stride.index in wanted):
+                model.toggle_good_form(stride)
+    finally:
+        model.close()
+    return copy
+
+
 def test_exports_list_a_runs_strides_judged_by_its_good_form_strides(session: Path, tmp_path: Path) -> None:
-    # After the test above: three of this run's strides are marked good form.
+    session = _copy_with_marked_strides(session, tmp_path / "run", slice(3, 6))
     with load_session(session, good_form_source=lambda *_: []) as data:
         with SessionReader(session) as r:
             events = [e for e in r.events if e["type"] == "stride_anomaly"]
@@ -194,6 +209,10 @@ def test_exports_list_a_runs_strides_judged_by_its_good_form_strides(session: Pa
         assert [s["stride"] for s in doc["strides"]] == [e["stride_index"] for e in events]
         assert sum(s["good_form"] for s in doc["strides"]) == 3
         flagged = sum(s["anomaly"]["flagged"] for s in doc["strides"])
+        n = len(events)  # the written summary in the document counts what the document flags
+        said = (f"found {flagged} of {n} strides unlike" if flagged
+                else f"No stride looked unlike the movement model's good strides ({n} scored)")
+        assert said in doc["feedback"]["text"]
         csv_out = export_csv(data, tmp_path / "csv")
         assert csv_out.strides == len(events) and csv_out.strides_path is not None
         lines = csv_out.strides_path.read_text().splitlines()
@@ -255,3 +274,4 @@ def test_a_runs_overlay_counts_steps_alike_in_the_replay_and_the_exported_video(
     steps = [d.steps for d in replayed]
     assert steps == sorted(steps) and {d.phase for d in replayed} == {"idle", "stance", "swing"}
     assert all(d.reps == 0 for d in replayed)
+

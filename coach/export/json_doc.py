@@ -31,9 +31,11 @@ from typing import Any
 
 import numpy as np
 
+from coach.activities import is_gait
 from coach.export.errors import ExportError
 from coach.export.session_data import SessionData
 from coach.feedback import rule_based_summary, summary_from_events
+from coach.feedback.summary_input import judged_by
 from coach.session.events import to_plain
 
 __all__ = ["EXPORT_SCHEMA", "export_json", "session_document", "written_summary"]
@@ -42,8 +44,11 @@ EXPORT_SCHEMA = 1
 
 
 def written_summary(data: SessionData) -> str:
-    """The rule-based written summary of the session (`coach.feedback`), grounded in its corrected events."""
-    return rule_based_summary(summary_from_events(data.events, exercise=data.exercise))
+    """The rule-based written summary of the session (`coach.feedback`), grounded in its corrected events,
+    its reps (strides) judged by the threshold the export shows them against."""
+    run = data.summary.exercise is not None and is_gait(data.summary.exercise)
+    events = judged_by(data.events, data.good_form_scores, run=run)
+    return rule_based_summary(summary_from_events(events, exercise=data.exercise))
 
 
 def session_document(data: SessionData) -> dict[str, Any]:

@@ -25,10 +25,9 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-from coach.activities import is_gait
 from coach.export.errors import ExportError
 from coach.kinematics.angles import angles_from_landmarks, angles_from_world
-from coach.library import GoodFormSource, athlete_good_form_scores
+from coach.library import GoodFormSource, session_good_form_scores
 from coach.library.source import GaitSummary, SessionSummary, summarise
 from coach.session.format import SessionError
 from coach.session.reader import SessionReader
@@ -156,19 +155,13 @@ class SessionData:
             reader.path, self.manifest, self.events, reader.frame_count, reader.duration_s
         )
         self.exercise: str | None = exercise if isinstance(exercise, str) and exercise else None
-        rows = _rep_rows(self.summary, self.events)
-        own = [r.anomaly_score for r in self.summary.reps if r.good_form and r.anomaly_score is not None]
-        source = good_form_source if good_form_source is not None else athlete_good_form_scores
-        athlete, kind = self.summary.athlete, self.summary.exercise
-        others = source(athlete, kind, self.summary.id) if athlete and kind else []
-        strides = _stride_rows(self.events)
-        if kind is not None and is_gait(kind):  # a run's personal threshold comes from its strides
-            own = [s.anomaly_score for s in strides if s.good_form and s.anomaly_score is not None]
-        # How many good-form reps (strides, in a run) set the threshold the reps and strides are judged by
-        # (0: the population threshold).
-        self.good_form_reps = len(others) + len(own)
-        self.reps: tuple[RepRow, ...] = _personalised(rows, [*others, *own])
-        self.strides: tuple[StrideRow, ...] = _personalised(strides, [*others, *own])
+        good = session_good_form_scores(self.summary, good_form_source)
+        # The good-form reps' (strides', in a run) scores that set the threshold the reps and strides are
+        # judged by (none: the population threshold), and how many.
+        self.good_form_scores = good
+        self.good_form_reps = len(good)
+        self.reps: tuple[RepRow, ...] = _personalised(_rep_rows(self.summary, self.events), good)
+        self.strides: tuple[StrideRow, ...] = _personalised(_stride_rows(self.events), good)
 
     @property
     def frame_count(self) -> int:

@@ -4,7 +4,9 @@
 - a JSON file written by `coach analyze --json` (schema 1),
 - a directory written by `coach analyze --out DIR` (its `summary.json`),
 - a recorded session directory (`manifest.json` + `events.jsonl`, docs/session_format.md).
-The athlete's name (from a session manifest) goes into the summary only with `include_athlete=True`.
+The athlete's name (from a session manifest) goes into the summary only with `include_athlete=True`. A
+session's reps (strides, in a run) are judged as its replay list and exports judge them: by the athlete's
+personal threshold once reps are marked good form (`coach.library.session_good_form_scores`).
 Runs on the caller's thread; reads files only.
 """
 
@@ -16,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from coach.feedback.errors import FeedbackInputError
-from coach.feedback.summary_input import summary_from_events, summary_from_report
+from coach.feedback.summary_input import judged_by, summary_from_events, summary_from_report
 
 __all__ = ["load_summary"]
 
@@ -41,6 +43,7 @@ def load_summary(path: Path, *, include_athlete: bool = False) -> dict[str, Any]
 
 def _session_summary(path: Path, include_athlete: bool) -> dict[str, Any]:
     manifest, events = _session_manifest_and_events(path)
+    events = _judged_by_personal_threshold(path, manifest, events)
     exercise = manifest.get("exercise")
     athlete = manifest.get("athlete") if include_athlete else None
     return summary_from_events(
@@ -48,6 +51,24 @@ def _session_summary(path: Path, include_athlete: bool) -> dict[str, Any]:
         exercise=exercise if isinstance(exercise, str) else None,
         athlete=athlete if isinstance(athlete, str) else None,
     )
+
+
+def _judged_by_personal_threshold(
+    path: Path, manifest: dict[str, Any], events: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """`events` with each rep verdict (each stride verdict, in a run) judged by the athlete's personal
+    threshold; unchanged while no rep or stride of theirs is marked good form."""
+    from coach.activities import is_gait
+    from coach.library import LibraryError, session_good_form_scores
+    from coach.library.source import summarise
+
+    try:
+        summary = summarise(path, manifest, events, 0, None)
+    except LibraryError as exc:  # not a session the library can read (no id): judged as recorded
+        log.debug("%s: %s", path, exc)
+        return events
+    run = summary.exercise is not None and is_gait(summary.exercise)
+    return judged_by(events, session_good_form_scores(summary), run=run)
 
 
 def _session_manifest_and_events(path: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:

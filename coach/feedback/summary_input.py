@@ -39,7 +39,7 @@ from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-__all__ = ["SUMMARY_SCHEMA", "summary_from_events", "summary_from_report"]
+__all__ = ["SUMMARY_SCHEMA", "judged_by", "summary_from_events", "summary_from_report"]
 
 log = logging.getLogger(__name__)
 
@@ -269,6 +269,44 @@ def _stride_anomaly(strides: Sequence[Any]) -> dict[str, Any] | None:
         "flagged_strides": len(flagged),
         "top_joints": [{"joint": j, "strides": n} for j, n in joints.most_common(3)],
     }
+
+
+def judged_by(events: Sequence[Mapping[str, Any]], good_scores: Sequence[float], *, run: bool) -> list[Any]:
+    """`events` with each rep verdict (each stride verdict, for a `run`) judged by the personal threshold
+    that `good_scores` (the athlete's marked reps or strides) set over the model's population threshold;
+    the events unchanged while nothing is marked. What the replay list and the exports show."""
+    events = list(events)
+    if not good_scores:
+        return events
+    verdicts = [v for _kind, v in filter(None, map(_verdict, events)) if (_kind == "stride_anomaly") == run]
+    default = verdicts[0].get("population_threshold", verdicts[0].get("threshold")) if verdicts else None
+    if not isinstance(default, int | float):
+        return events
+    from coach.ml.anomaly import personal_threshold  # onnxruntime: only when there are marks
+
+    threshold = personal_threshold(list(good_scores), default=float(default))
+    out: list[Any] = []
+    for e in events:
+        v = _verdict(e)
+        if v is None or (v[0] == "stride_anomaly") != run:
+            out.append(e)
+        elif isinstance(e.get("rep"), Mapping) and v[1] is e["rep"].get("anomaly"):
+            out.append({**e, "rep": {**e["rep"], "anomaly": {**v[1], "threshold": threshold}}})
+        else:
+            out.append({**e, "anomaly": {**v[1], "threshold": threshold}})
+    return out
+
+
+def _verdict(e: Mapping[str, Any]) -> tuple[str, Mapping[str, Any]] | None:
+    """(event type, its anomaly verdict) of a scored rep or stride event, else None."""
+    kind = e.get("type")
+    rep = e.get("rep")
+    verdict = rep.get("anomaly") if isinstance(rep, Mapping) else None
+    if kind in _REP_EVENT_TYPES and isinstance(verdict, Mapping):
+        return str(kind), verdict
+    if kind in ("anomaly", "stride_anomaly") and isinstance(e.get("anomaly"), Mapping):
+        return str(kind), e["anomaly"]
+    return None
 
 
 # -- from a session's event stream -------------------------------------------------------------------------

@@ -4,7 +4,14 @@
 (in `plot`) renders a trend as a PNG with OpenCV. The library imports no Qt and writes no session files.
 """
 
-from coach.library.db import GoodFormSource, Library, SessionRow, athlete_good_form_scores, index_session
+from coach.library.db import (
+    GoodFormSource,
+    Library,
+    SessionRow,
+    athlete_good_form_scores,
+    index_session,
+    session_good_form_scores,
+)
 from coach.library.errors import LibraryError
 from coach.library.paths import DATA_DIR_ENV, data_dir, library_path
 from coach.library.plot import draw_trend
@@ -41,4 +48,5 @@ __all__ = [
     "migrate",
     "read_session",
     "schema_version",
+    "session_good_form_scores",
 ]

@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
 
+from coach.activities import is_gait
 from coach.library.errors import LibraryError
 from coach.library.paths import library_path
 from coach.library.schema import LATEST_VERSION, REINDEX_BELOW, migrate, schema_version
@@ -480,6 +481,20 @@ def athlete_good_form_scores(athlete: str, exercise: str, exclude_session: str |
     except (LibraryError, OSError, sqlite3.Error) as exc:
         log.warning("the library's good-form reps could not be read: %s", exc)
         return []
+
+
+def session_good_form_scores(summary: SessionSummary, source: GoodFormSource | None = None) -> list[float]:
+    """The scores that set the athlete's personal threshold for this session: their other sessions' marked
+    reps (strides, for a run) of the same activity (`source`, default the user's library; this session left
+    out), then this session's own marks (newer than its library rows)."""
+    kind = summary.exercise
+    if kind is not None and is_gait(kind):
+        own = [s.anomaly_score for s in summary.strides if s.good_form and s.anomaly_score is not None]
+    else:
+        own = [r.anomaly_score for r in summary.reps if r.good_form and r.anomaly_score is not None]
+    source = source if source is not None else athlete_good_form_scores
+    others = source(summary.athlete, kind, summary.id) if summary.athlete and kind else []
+    return [*others, *own]
 
 
 def index_session(directory: Path, *, refresh_only: bool = False) -> str | None:
