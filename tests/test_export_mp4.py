@@ -102,5 +102,6 @@ def test_the_counter_follows_the_corrected_reps(session: Path, tmp_path: Path) -
 
 def test_cue_display_time_is_the_live_one() -> None:
     from coach.live.pipeline import CUE_DISPLAY_S
+    from coach.replay.render import CUE_SHOWN_S as REPLAY_CUE_SHOWN_S
 
-    assert CUE_SHOWN_S == CUE_DISPLAY_S
+    assert CUE_SHOWN_S == CUE_DISPLAY_S == REPLAY_CUE_SHOWN_S

@@ -34,7 +34,9 @@ __all__ = ["CUE_SHOWN_S", "FrameRenderer", "ghost_pose"]
 
 log = logging.getLogger(__name__)
 
-CUE_SHOWN_S = 2.5  # how long a cue stays in the banner after it was issued (as in the live window)
+# How long a cue stays in the banner after it was issued: the live window's `CUE_DISPLAY_S` (not imported:
+# that module loads MediaPipe; a test keeps the replay, the export and the live window equal).
+CUE_SHOWN_S = 3.0
 GHOST_ALPHA = 0.45
 GHOST_COLOR = (255, 120, 255)  # BGR magenta: distinct from the live skeleton's white and cyan
 _TRAIL_ROWS = 90  # frames of bar path redrawn after a jump (the annotator's own trail length)
