@@ -31,11 +31,9 @@ from typing import Any
 
 import numpy as np
 
-from coach.activities import is_gait
 from coach.export.errors import ExportError
 from coach.export.session_data import SessionData
 from coach.feedback import rule_based_summary, summary_from_events
-from coach.feedback.summary_input import judged_by
 from coach.session.events import to_plain
 
 __all__ = ["EXPORT_SCHEMA", "export_json", "session_document", "written_summary"]
@@ -46,9 +44,7 @@ EXPORT_SCHEMA = 1
 def written_summary(data: SessionData) -> str:
     """The rule-based written summary of the session (`coach.feedback`), grounded in its corrected events,
     its reps (strides) judged by the threshold the export shows them against."""
-    run = data.summary.exercise is not None and is_gait(data.summary.exercise)
-    events = judged_by(data.events, data.good_form_scores, run=run)
-    return rule_based_summary(summary_from_events(events, exercise=data.exercise))
+    return rule_based_summary(summary_from_events(data.judged_events, exercise=data.exercise))
 
 
 def session_document(data: SessionData) -> dict[str, Any]:

@@ -18,14 +18,16 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 
+from coach.activities import is_gait
 from coach.export.errors import ExportError
+from coach.feedback.summary_input import judged_by
 from coach.kinematics.angles import angles_from_landmarks, angles_from_world
 from coach.library import GoodFormSource, session_good_form_scores
 from coach.library.source import GaitSummary, SessionSummary, summarise
@@ -58,8 +60,6 @@ class RepRow:
     anomaly_score: float | None
     anomaly_threshold: float | None
     anomaly_top_joints: tuple[str, ...]
-    # The model's own threshold (differs from `anomaly_threshold` when recorded with a personal one).
-    population_threshold: float | None = None
 
     @property
     def flagged(self) -> bool:
@@ -102,7 +102,6 @@ class StrideRow:
     anomaly_threshold: float | None
     anomaly_top_joints: tuple[str, ...]
     good_form: bool
-    population_threshold: float | None = None
 
     @property
     def flagged(self) -> bool:
@@ -156,12 +155,15 @@ class SessionData:
         )
         self.exercise: str | None = exercise if isinstance(exercise, str) and exercise else None
         good = session_good_form_scores(self.summary, good_form_source)
-        # The good-form reps' (strides', in a run) scores that set the threshold the reps and strides are
-        # judged by (none: the population threshold), and how many.
-        self.good_form_scores = good
+        # How many good-form reps (strides, in a run) set the threshold the reps and strides are judged by
+        # (0: the population threshold).
         self.good_form_reps = len(good)
-        self.reps: tuple[RepRow, ...] = _personalised(_rep_rows(self.summary, self.events), good)
-        self.strides: tuple[StrideRow, ...] = _personalised(_stride_rows(self.events), good)
+        # The events with every verdict judged by that threshold: the rows and the written summary read
+        # these (`events` stays as recorded, corrections applied).
+        run = self.summary.exercise is not None and is_gait(self.summary.exercise)
+        self.judged_events = judged_by(self.events, good, run=run)
+        self.reps: tuple[RepRow, ...] = _rep_rows(self.summary, self.judged_events)
+        self.strides: tuple[StrideRow, ...] = _stride_rows(self.judged_events)
 
     @property
     def frame_count(self) -> int:
@@ -271,7 +273,6 @@ def _rep_rows(summary: SessionSummary, events: Sequence[Mapping[str, Any]]) -> t
                 anomaly_score=record.anomaly_score,
                 anomaly_threshold=_finite(verdict.get("threshold")),
                 anomaly_top_joints=tuple(str(j) for j in joints) if isinstance(joints, list) else (),
-                population_threshold=_finite(verdict.get("population_threshold", verdict.get("threshold"))),
             )
         )
     return tuple(rows)
@@ -296,24 +297,6 @@ def _stride_rows(events: Sequence[Mapping[str, Any]]) -> tuple[StrideRow, ...]:
             anomaly_score=_finite(verdict.get("score")), anomaly_threshold=_finite(verdict.get("threshold")),
             anomaly_top_joints=tuple(str(j) for j in joints) if isinstance(joints, list) else (),
             good_form=bool(e.get("good_form", False)),
-            population_threshold=_finite(verdict.get("population_threshold", verdict.get("threshold"))),
         ))
     return tuple(rows)
 
-
-Row = TypeVar("Row", RepRow, StrideRow)
-
-
-def _personalised(rows: tuple[Row, ...], good_scores: list[float]) -> tuple[Row, ...]:
-    """`rows` with each scored rep's threshold replaced by the personal one from `good_scores` (rescaled
-    from the model's population threshold, even for a rep recorded with an earlier personal one)."""
-    if not good_scores:
-        return rows
-    from coach.ml.anomaly import personal_threshold  # onnxruntime: only when there are marks
-
-    return tuple(
-        replace(r, anomaly_threshold=personal_threshold(good_scores, default=r.population_threshold))
-        if r.anomaly_score is not None and r.population_threshold is not None
-        else r
-        for r in rows
-    )
