@@ -86,6 +86,7 @@ class ReplayModel:
             source(self.athlete, self.activity, str(session_id) if session_id else None)
             if self.athlete and self.activity else []
         )
+        self._personal: float | None = None  # `personal_threshold`, set by every `_reload_events`
         self._reload_events()
 
     # ------------------------------------------------------------------ events and corrections
@@ -98,6 +99,9 @@ class ReplayModel:
         self.reps = RepList.from_events(events, self.reader.row_of_frame)
         self.gait = gait_marks(events, self.reader.row_of_frame)
         self.strides = stride_items(events, self.reader.row_at)
+        # Marks change only here; the list asks `threshold_for` once per row, so the threshold is worked
+        # out once per change rather than once per row (a long run lists thousands of strides).
+        self._personal = self._personal_threshold()
         if self.selected_mark not in self.gait:
             self.selected_mark = None
         self.renderer.set_events(events, self.reps)
@@ -214,6 +218,9 @@ class ReplayModel:
         """The athlete's threshold from their good-form reps or strides
         (`coach.ml.anomaly.personal_threshold`, over the model's population threshold, even when the
         session was recorded with an earlier personal one); None while nothing scored is marked."""
+        return self._personal
+
+    def _personal_threshold(self) -> float | None:
         scores = self.good_form_scores
         if not scores:
             return None
@@ -224,7 +231,7 @@ class ReplayModel:
     def threshold_for(self, item: RepItem | StrideItem) -> float | None:
         """What a rep's or stride's anomaly score is judged against: the personal threshold once reps (or
         strides) are marked good, else the population threshold it was scored with (None: not scored)."""
-        personal = self.personal_threshold()
+        personal = self._personal
         return personal if personal is not None and item.anomaly is not None else item.anomaly_threshold
 
     # ------------------------------------------------------------------ comparing reps
